@@ -1,0 +1,2 @@
+/** @petrel/cli: not built yet (see the open issues). */
+export {};

@@ -1,0 +1,2 @@
+/** @petrel/client: not built yet (see the open issues). */
+export {};

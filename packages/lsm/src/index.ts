@@ -1,0 +1,2 @@
+/** @petrel/lsm: not built yet (see the open issues). */
+export {};

@@ -1,0 +1,2 @@
+/** @petrel/meta: not built yet (see the open issues). */
+export {};

@@ -1,0 +1,2 @@
+/** @petrel/pacifica: not built yet (see the open issues). */
+export {};

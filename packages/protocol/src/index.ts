@@ -1,0 +1,2 @@
+/** @petrel/protocol: not built yet (see the open issues). */
+export {};

@@ -1,0 +1,2 @@
+/** @petrel/replica: not built yet (see the open issues). */
+export {};

@@ -1,0 +1,2 @@
+/** @petrel/wal: not built yet (see the open issues). */
+export {};
