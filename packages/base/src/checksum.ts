@@ -40,6 +40,11 @@ export function checksum32(data: Uint8Array): number {
   return Number(loaded().h64Raw(data, 0n) & 0xffffffffn);
 }
 
+/** The 32-bit xxhash of `data` (seed 0), as an unsigned number: cheaper than xxh64 on small inputs. */
+export function xxh32(data: Uint8Array): number {
+  return loaded().h32Raw(data, 0) >>> 0;
+}
+
 /** An incremental xxh64, for checksumming a file or a stream in pieces. */
 export interface Hasher64 {
   update(data: Uint8Array): Hasher64;

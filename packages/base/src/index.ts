@@ -2,7 +2,7 @@
 export { assert, unreachable, AssertionError } from './assert.js';
 export { PetrelError, isPetrelError, isErrorCode, ERROR_CODES, type ErrorCode, type PetrelErrorDetails } from './errors.js';
 export { BufferReader, BufferWriter, putVarint, varintLength } from './coding.js';
-export { initChecksum, xxh64, checksum32, createXxh64, type Hasher64 } from './checksum.js';
+export { initChecksum, xxh64, xxh32, checksum32, createXxh64, type Hasher64 } from './checksum.js';
 export { Prng } from './random.js';
 export { type Clock, SystemClock, ManualClock, systemClock } from './clock.js';
 export { type Vfs, type VfsFile, type OpenOptions, type FileStat, readExact, readExactSync } from './vfs/vfs.js';
@@ -10,3 +10,4 @@ export { NodeVfs, nodeVfs } from './vfs/node_vfs.js';
 export { MemVfs, type MemVfsOptions } from './vfs/mem_vfs.js';
 export { FaultVfs, type FaultOp, type FaultRule } from './vfs/fault_vfs.js';
 export { joinPath, baseName, dirName } from './path.js';
+export { isLongRun, propertyParameters, type PropertyParameters } from './testing.js';

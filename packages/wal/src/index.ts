@@ -1,2 +1,3 @@
-/** @petrel/wal: not built yet (see the open issues). */
-export {};
+/** @petrel/wal: the segmented, checksummed write-ahead log with group commit. */
+export { Wal, type WalOptions, type WalRecord, type WalStats, type Durability } from './wal.js';
+export { segmentName, parseSegmentName, FORMAT_VERSION as WAL_FORMAT_VERSION } from './format.js';
