@@ -1,2 +1,4 @@
-/** @petrel/protocol: not built yet (see the open issues). */
-export {};
+/** @petrel/protocol: the wire format and the transport that carries it. */
+export { encodeBatch, decodeBatch } from './transport/batch.js';
+export { Connection, type ConnectionLimits, type CloseHandler, DEFAULT_LIMITS } from './transport/connection.js';
+export { listen, connect, parseAddress, type Listener, type ListenOptions } from './transport/endpoint.js';
