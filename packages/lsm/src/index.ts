@@ -1,2 +1,20 @@
-/** @petrel/lsm: not built yet (see the open issues). */
-export {};
+/** @petrel/lsm: the storage engine. */
+export { Db, type DbOptions, type DbMode, type DbStats, type WriteOptions, type ReadOptions, type Snapshot } from './db.js';
+export { WriteBatch, type BatchEntry } from './write_batch.js';
+export { DbIterator, type IteratorOptions } from './iterator/db_iterator.js';
+export { type InternalIterator } from './iterator/iterator.js';
+export { BlockCache, sharedBlockCache } from './sstable/block_cache.js';
+export { type TableOptions, DEFAULT_TABLE_OPTIONS, TableBuilder } from './sstable/table_builder.js';
+export { TableReader } from './sstable/table_reader.js';
+export { Memtable } from './memtable/memtable.js';
+export {
+  makeInternalKey,
+  compareInternalKeys,
+  userKeyOf,
+  sequenceOf,
+  kindOf,
+  KIND_PUT,
+  KIND_DELETE,
+  type Kind,
+  describeInternalKey,
+} from './format/internal_key.js';

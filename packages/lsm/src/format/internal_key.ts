@@ -1,0 +1,81 @@
+/**
+ * Internal keys: a user key with the sequence number and kind of the write that made it.
+ *
+ *   internal key = user key, then an 8-byte trailer:
+ *     7 bytes  (2^53 - 1 - sequence), big-endian (sequences are safe integers, so the top
+ *              three bits are always zero and the arithmetic is exact in a double)
+ *     1 byte   (255 - kind)            kind: 1 = put, 0 = delete
+ *
+ * The trailer is stored inverted so that, for one user key, comparing trailers bytewise puts the
+ * newest write (highest sequence) first, and at equal sequence a put before a delete. Two internal
+ * keys compare by user key (bytewise), then by trailer (bytewise).
+ */
+import { assert } from '@petrel/base';
+
+export const TRAILER_BYTES = 8;
+export const KIND_DELETE = 0;
+export const KIND_PUT = 1;
+export type Kind = typeof KIND_DELETE | typeof KIND_PUT;
+/** Sequence numbers are safe integers; 2^53 - 1 is beyond any real database. */
+export const MAX_SEQUENCE = Number.MAX_SAFE_INTEGER;
+const SEQUENCE_SPACE = Number.MAX_SAFE_INTEGER;
+
+export function makeInternalKey(userKey: Uint8Array, sequence: number, kind: Kind): Buffer {
+  const key = Buffer.allocUnsafe(userKey.length + TRAILER_BYTES);
+  key.set(userKey, 0);
+  writeTrailer(key, userKey.length, sequence, kind);
+  return key;
+}
+
+export function writeTrailer(target: Buffer, offset: number, sequence: number, kind: Kind): void {
+  assert(sequence >= 0 && sequence <= MAX_SEQUENCE, `sequence ${sequence} out of range`);
+  const inverted = SEQUENCE_SPACE - sequence;
+  const high = Math.floor(inverted / 2 ** 32);
+  target[offset] = (high >>> 16) & 0xff;
+  target[offset + 1] = (high >>> 8) & 0xff;
+  target[offset + 2] = high & 0xff;
+  target.writeUInt32BE(inverted % 2 ** 32, offset + 3);
+  target[offset + 7] = 255 - kind;
+}
+
+export function userKeyOf(internalKey: Buffer): Buffer {
+  return internalKey.subarray(0, internalKey.length - TRAILER_BYTES);
+}
+
+export function sequenceOf(internalKey: Buffer): number {
+  const at = internalKey.length - TRAILER_BYTES;
+  const high = ((internalKey[at] as number) << 16) | ((internalKey[at + 1] as number) << 8) | (internalKey[at + 2] as number);
+  return SEQUENCE_SPACE - (high * 2 ** 32 + internalKey.readUInt32BE(at + 3));
+}
+
+export function kindOf(internalKey: Buffer): Kind {
+  return (255 - (internalKey[internalKey.length - 1] as number)) as Kind;
+}
+
+/** Orders internal keys: user key ascending, then newest first. */
+export function compareInternalKeys(a: Buffer, b: Buffer): number {
+  const aUser = a.length - TRAILER_BYTES;
+  const bUser = b.length - TRAILER_BYTES;
+  const byUser = a.compare(b, 0, bUser, 0, aUser);
+  if (byUser !== 0) return byUser;
+  return a.compare(b, bUser, b.length, aUser, a.length);
+}
+
+export function compareUserKeys(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b);
+}
+
+/** The internal key that sorts first among those of `userKey` visible at `sequence`. */
+export function lookupKey(userKey: Uint8Array, sequence: number): Buffer {
+  return makeInternalKey(userKey, sequence, KIND_PUT);
+}
+
+export function describeInternalKey(key: Buffer): string {
+  return `${printable(userKeyOf(key))}#${sequenceOf(key)},${kindOf(key) === KIND_PUT ? 'SET' : 'DEL'}`;
+}
+
+/** Bytes as text when printable ASCII, else hex; for debug output and test data. */
+export function printable(bytes: Uint8Array): string {
+  for (const byte of bytes) if (byte < 0x20 || byte > 0x7e) return `0x${Buffer.from(bytes).toString('hex')}`;
+  return Buffer.from(bytes).toString('latin1');
+}

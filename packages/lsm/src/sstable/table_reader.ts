@@ -1,0 +1,215 @@
+/**
+ * TableReader: lookups and iteration over one SSTable. Opening reads the footer, the index, the
+ * filter and the properties (all verified); data blocks are read on demand with synchronous
+ * positional reads and kept, decoded, in the shared block cache.
+ */
+import { PetrelError, type Vfs, type VfsFile, assert, readExactSync } from '@petrel/base';
+import { compareInternalKeys, KIND_DELETE, TRAILER_BYTES } from '../format/internal_key.js';
+import type { InternalIterator } from '../iterator/iterator.js';
+import type { MemtableLookup } from '../memtable/memtable.js';
+import { BLOCK_TRAILER_BYTES, DecodedBlock, decodeHandle, unsealBlock } from './block.js';
+import type { BlockCache } from './block_cache.js';
+import { bloomMayContain, hashForFilter } from './bloom.js';
+import { decodeFooter, decodeProperties, FOOTER_BYTES, type Handle, type TableProperties } from './format.js';
+
+export class TableReader {
+  private readonly cacheId: number;
+  private readonly blockOffsets: number[];
+  private readonly blockSizes: number[];
+
+  private constructor(
+    readonly path: string,
+    private readonly file: VfsFile,
+    readonly fileSize: number,
+    private readonly index: DecodedBlock,
+    private readonly filter: Buffer | undefined,
+    readonly properties: TableProperties,
+    private readonly cache: BlockCache,
+  ) {
+    this.cacheId = cache.newId();
+    this.blockOffsets = [];
+    this.blockSizes = [];
+    for (let i = 0; i < index.count; i++) {
+      const handle = decodeHandle(index.value(i), path);
+      if (handle.offset + handle.size + BLOCK_TRAILER_BYTES > fileSize) {
+        throw new PetrelError('CORRUPTION', `${path}: index entry ${i} points outside the file`, { path });
+      }
+      this.blockOffsets.push(handle.offset);
+      this.blockSizes.push(handle.size);
+    }
+  }
+
+  static async open(vfs: Vfs, path: string, cache: BlockCache): Promise<TableReader> {
+    const file = await vfs.open(path, { readOnly: true });
+    try {
+      const fileSize = file.size();
+      if (fileSize < FOOTER_BYTES) throw new PetrelError('CORRUPTION', `${path}: file of ${fileSize} bytes is too short for an SSTable`, { path });
+      const footerBytes = Buffer.allocUnsafe(FOOTER_BYTES);
+      readExactSync(file, footerBytes, 0, FOOTER_BYTES, fileSize - FOOTER_BYTES);
+      const footer = decodeFooter(footerBytes, path, fileSize);
+      const index = DecodedBlock.decode(readBlock(file, path, footer.index), path, footer.index.offset);
+      const filter = footer.filter.size > 0 ? readBlock(file, path, footer.filter) : undefined;
+      const properties = decodeProperties(readBlock(file, path, footer.properties), path);
+      return new TableReader(path, file, fileSize, index, filter, properties, cache);
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
+  }
+
+  get blockCount(): number {
+    return this.blockOffsets.length;
+  }
+
+  /** @internal The decoded data block `i`, from the cache or the file. */
+  block(i: number): DecodedBlock {
+    const offset = this.blockOffsets[i] as number;
+    const cached = this.cache.get(this.cacheId, offset);
+    if (cached !== undefined) return cached;
+    const contents = readBlock(this.file, this.path, { offset, size: this.blockSizes[i] as number });
+    const block = DecodedBlock.decode(contents, this.path, offset);
+    this.cache.set(this.cacheId, offset, block);
+    return block;
+  }
+
+  /** @internal */
+  indexKeys(): Buffer[] {
+    return this.index.keys;
+  }
+
+  /** Index of the first block whose last key is ≥ target, or blockCount. */
+  findBlock(target: Buffer): number {
+    return this.index.lowerBound(target, compareInternalKeys);
+  }
+
+  mayContain(userKey: Uint8Array): boolean {
+    return this.filter === undefined || bloomMayContain(this.filter, hashForFilter(userKey));
+  }
+
+  /** The newest entry of `userKey` at or below the sequence in `lookup` (an internal key). */
+  get(userKey: Uint8Array, lookup: Buffer): MemtableLookup {
+    if (!this.mayContain(userKey)) return { found: false };
+    const blockIndex = this.findBlock(lookup);
+    if (blockIndex >= this.blockCount) return { found: false };
+    const block = this.block(blockIndex);
+    const position = block.lowerBound(lookup, compareInternalKeys);
+    if (position >= block.count) return { found: false };
+    const key = block.keys[position] as Buffer;
+    const userLength = key.length - TRAILER_BYTES;
+    if (userLength !== userKey.length || key.compare(userKey, 0, userKey.length, 0, userLength) !== 0) return { found: false };
+    const kind = 255 - (key[key.length - 1] as number);
+    return { found: true, deleted: kind === KIND_DELETE, value: block.value(position) };
+  }
+
+  iterator(): InternalIterator {
+    return new TableIterator(this);
+  }
+
+  close(): Promise<void> {
+    return this.file.close();
+  }
+}
+
+function readBlock(file: VfsFile, path: string, handle: Handle): Buffer {
+  const raw = Buffer.allocUnsafe(handle.size + BLOCK_TRAILER_BYTES);
+  readExactSync(file, raw, 0, raw.length, handle.offset);
+  return unsealBlock(raw, path, handle.offset);
+}
+
+/** Two levels: a position in the index, and a position in that block. */
+class TableIterator implements InternalIterator {
+  private blockIndex = -1;
+  private block: DecodedBlock | undefined;
+  private position = -1;
+
+  constructor(private readonly table: TableReader) {}
+
+  valid(): boolean {
+    return this.block !== undefined && this.position >= 0 && this.position < this.block.count;
+  }
+
+  private load(blockIndex: number): boolean {
+    if (blockIndex < 0 || blockIndex >= this.table.blockCount) {
+      this.block = undefined;
+      this.blockIndex = -1;
+      return false;
+    }
+    if (blockIndex !== this.blockIndex || this.block === undefined) {
+      this.block = undefined;
+      this.block = this.table.block(blockIndex);
+      this.blockIndex = blockIndex;
+    }
+    return true;
+  }
+
+  /** Moves forward over empty positions into the following blocks. */
+  private skipForward(): void {
+    while (this.block !== undefined && this.position >= this.block.count) {
+      if (!this.load(this.blockIndex + 1)) return;
+      this.position = 0;
+    }
+  }
+
+  private skipBackward(): void {
+    while (this.block !== undefined && this.position < 0) {
+      if (!this.load(this.blockIndex - 1)) return;
+      this.position = (this.block as DecodedBlock).count - 1;
+    }
+  }
+
+  seekToFirst(): void {
+    if (this.load(0)) {
+      this.position = 0;
+      this.skipForward();
+    }
+  }
+
+  seekToLast(): void {
+    if (this.load(this.table.blockCount - 1)) {
+      this.position = (this.block as DecodedBlock).count - 1;
+      this.skipBackward();
+    }
+  }
+
+  seek(target: Buffer): void {
+    if (!this.load(this.table.findBlock(target))) return;
+    this.position = (this.block as DecodedBlock).lowerBound(target, compareInternalKeys);
+    this.skipForward();
+  }
+
+  seekForPrev(target: Buffer): void {
+    const blockIndex = Math.min(this.table.findBlock(target), this.table.blockCount - 1);
+    if (!this.load(blockIndex)) return;
+    const block = this.block as DecodedBlock;
+    let position = block.lowerBound(target, compareInternalKeys);
+    if (position >= block.count || compareInternalKeys(block.keys[position] as Buffer, target) > 0) position--;
+    this.position = position;
+    this.skipBackward();
+  }
+
+  next(): void {
+    assert(this.valid(), 'next on an invalid iterator');
+    this.position++;
+    this.skipForward();
+  }
+
+  prev(): void {
+    assert(this.valid(), 'prev on an invalid iterator');
+    this.position--;
+    this.skipBackward();
+  }
+
+  key(): Buffer {
+    assert(this.valid(), 'key of an invalid iterator');
+    return (this.block as DecodedBlock).keys[this.position] as Buffer;
+  }
+
+  value(): Buffer {
+    assert(this.valid(), 'value of an invalid iterator');
+    return (this.block as DecodedBlock).value(this.position);
+  }
+
+  close(): void {
+    this.block = undefined;
+  }
+}
