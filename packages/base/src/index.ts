@@ -11,3 +11,4 @@ export { MemVfs, type MemVfsOptions } from './vfs/mem_vfs.js';
 export { FaultVfs, type FaultOp, type FaultRule } from './vfs/fault_vfs.js';
 export { joinPath, baseName, dirName } from './path.js';
 export { isLongRun, propertyParameters, type PropertyParameters } from './testing.js';
+export { runDataDriven, parseDataDriven, type DataDrivenCase } from './datadriven.js';

@@ -147,6 +147,7 @@ export class Db {
 
   private async recover(): Promise<void> {
     await this.versions.recover(this.options.createIfMissing ?? true);
+    await this.setAsideStrayTables();
     for (const { file } of this.versions.current.files()) {
       this.tables.set(file.number, await TableReader.open(this.vfs, this.tablePath(file.number), this.cache));
     }
@@ -165,7 +166,6 @@ export class Db {
         if (this.immutables.length > 0) await this.waitForFlushes();
       }
     }
-    await this.deleteObsoleteFiles();
   }
 
   // ---- Writes ----
@@ -357,14 +357,22 @@ export class Db {
       await table.close();
       await this.vfs.unlink(this.tablePath(number)).catch(() => undefined);
     }
-    // Files on disk from a crash mid-flush (never in a manifest).
+  }
+
+  /**
+   * At open: table files that no manifest lists — left by a crash during a flush, or listed only by
+   * a manifest edit that was lost — are moved to `lost/`, never deleted: they may hold data.
+   */
+  private async setAsideStrayTables(): Promise<void> {
+    const live = this.versions.liveFiles();
     for (const name of await this.vfs.readdir(this.dir)) {
       const match = /^(\d{6,})\.sst$/.exec(name);
-      if (match === null) continue;
-      const number = Number(match[1]);
-      if (!live.has(number) && !this.pendingOutputs.has(number) && !this.tables.has(number)) {
-        await this.vfs.unlink(joinPath(this.dir, name)).catch(() => undefined);
-      }
+      if (match === null || live.has(Number(match[1]))) continue;
+      const lost = joinPath(this.dir, 'lost');
+      await this.vfs.mkdir(lost, { recursive: true });
+      await this.vfs.rename(joinPath(this.dir, name), joinPath(lost, name));
+      await this.vfs.syncDir(this.dir);
+      await this.vfs.syncDir(lost);
     }
   }
 

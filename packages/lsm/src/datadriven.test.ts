@@ -1,0 +1,119 @@
+/**
+ * Data-driven tests (testdata/*.txt; `--rewrite` regenerates the expected outputs):
+ * - block.txt: block building (restart points, prefix compression) and iteration over a block;
+ * - shape.txt: the LSM's shape (levels, files, key ranges, sequences) after scripted writes and
+ *   flushes, and reads through it.
+ */
+import { MemVfs, initChecksum, joinPath } from '@petrel/base';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Db } from './db.js';
+import { describeInternalKey, KIND_DELETE, KIND_PUT, makeInternalKey, printable } from './format/internal_key.js';
+import { BlockBuilder, DecodedBlock } from './sstable/block.js';
+import { compareInternalKeys } from './format/internal_key.js';
+import { BlockCache } from './sstable/block_cache.js';
+
+const testdata = joinPath(import.meta.dirname, '..', 'testdata');
+
+/** `a#5,SET` or `a#5,DEL` → internal key. */
+function parseKey(text: string): Buffer {
+  const match = /^(.*)#(\d+),(SET|DEL)$/.exec(text.trim());
+  if (match === null) throw new Error(`bad key ${text}`);
+  return makeInternalKey(Buffer.from(match[1]!), Number(match[2]), match[3] === 'SET' ? KIND_PUT : KIND_DELETE);
+}
+
+test.before(async () => {
+  await initChecksum();
+});
+
+test('block building and iteration (testdata/block.txt)', async () => {
+  let block: DecodedBlock | undefined;
+  const mismatches = await runCases('block.txt', (c) => {
+    switch (c.command) {
+      case 'build': {
+        const builder = new BlockBuilder(Number(c.args.get('restart') ?? 16));
+        for (const line of c.input) {
+          const [key, value] = line.split(' = ');
+          builder.add(parseKey(key!), Buffer.from(value ?? ''));
+        }
+        const contents = builder.finish();
+        block = DecodedBlock.decode(contents, 'test', 0);
+        const restarts = contents.readUInt32LE(contents.length - 4);
+        const offsets: number[] = [];
+        for (let i = 0; i < restarts; i++) offsets.push(contents.readUInt32LE(contents.length - 4 - (restarts - i) * 4));
+        // Walk the entries to show the prefix compression.
+        const entries: string[] = [];
+        let at = 0;
+        const end = contents.length - 4 - restarts * 4;
+        while (at < end) {
+          const shared = contents[at++]!;
+          const unshared = contents[at++]!;
+          const valueLength = contents[at++]!;
+          entries.push(`shared=${shared} unshared=${printable(contents.subarray(at, at + unshared))} value=${printable(contents.subarray(at + unshared, at + unshared + valueLength))}`);
+          at += unshared + valueLength;
+        }
+        return [`size: ${contents.length} bytes`, `restarts: ${offsets.join(' ')}`, ...entries].join('\n');
+      }
+      case 'seek': {
+        const out: string[] = [];
+        for (const line of c.input) {
+          const position = block!.lowerBound(parseKey(line), compareInternalKeys);
+          out.push(`${line.trim()} -> ${position < block!.count ? `${describeInternalKey(block!.keys[position]!)} = ${block!.value(position).toString()}` : '<end>'}`);
+        }
+        return out.join('\n');
+      }
+      default:
+        throw new Error(`unknown command ${c.command}`);
+    }
+  });
+  assert.equal(mismatches, []);
+});
+
+test('the LSM shape after scripted writes and flushes (testdata/shape.txt)', async () => {
+  let vfs = new MemVfs();
+  let db: Db | undefined;
+  const mismatches = await runCases('shape.txt', async (c) => {
+    switch (c.command) {
+      case 'open': {
+        await db?.close();
+        if (c.args.has('fresh')) vfs = new MemVfs();
+        db = await Db.open('/db', { vfs, memtableSizeBytes: 1 << 20, blockCache: new BlockCache(1 << 20) });
+        return db.debugString();
+      }
+      case 'write': {
+        for (const line of c.input) {
+          const [op, key, value] = line.trim().split(/\s+/);
+          if (op === 'put') await db!.put(Buffer.from(key!), Buffer.from(value ?? ''));
+          else if (op === 'del') await db!.del(Buffer.from(key!));
+          else throw new Error(`unknown write ${op}`);
+        }
+        return `sequence: ${db!.sequence}`;
+      }
+      case 'flush':
+        await db!.flush();
+        return db!.debugString();
+      case 'get':
+        return c.input.map((line) => `${line.trim()} -> ${db!.get(Buffer.from(line.trim()))?.toString() ?? '<absent>'}`).join('\n');
+      case 'scan': {
+        const iterator = db!.iterator();
+        const out: string[] = [];
+        if (c.args.has('reverse')) for (iterator.seekToLast(); iterator.valid(); iterator.prev()) out.push(`${iterator.key()}=${iterator.value()}`);
+        else for (iterator.seekToFirst(); iterator.valid(); iterator.next()) out.push(`${iterator.key()}=${iterator.value()}`);
+        iterator.close();
+        return out.join(' ');
+      }
+      default:
+        throw new Error(`unknown command ${c.command}`);
+    }
+  });
+  await db?.close();
+  assert.equal(mismatches, []);
+});
+
+import { runDataDriven, type DataDrivenCase } from '@petrel/base';
+
+function runCases(file: string, handler: (c: DataDrivenCase) => string | Promise<string>): Promise<string[]> {
+  return runDataDriven(joinPath(testdata, file), handler);
+}
+
+test.run();
