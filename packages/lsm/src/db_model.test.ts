@@ -253,7 +253,7 @@ test.before(async () => {
 test('standalone: results always equal the model; a crash keeps a prefix of the writes with every acknowledged one', async () => {
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 30 }), fc.array(opArb, { maxLength: 60 }), (seed, ops) => runStandalone(seed, ops, {})),
-    propertyParameters(150, 2000),
+    propertyParameters(500, 5000),
   );
 });
 
@@ -262,14 +262,14 @@ test('standalone with bloom filters off and 16 KiB blocks: results equal the mod
     fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 30 }), fc.array(opArb, { maxLength: 60 }), (seed, ops) =>
       runStandalone(seed, ops, { table: { blockSizeBytes: 16384, bloomBitsPerKey: 0 } }),
     ),
-    propertyParameters(50, 500),
+    propertyParameters(150, 1500),
   );
 });
 
 test('external-log: after any crash the database holds exactly the decrees ≤ lastFlushedDecree', async () => {
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 30 }), fc.array(opArb, { maxLength: 60 }), (seed, ops) => runExternal(seed, ops)),
-    propertyParameters(150, 2000),
+    propertyParameters(500, 5000),
   );
 });
 

@@ -83,7 +83,7 @@ test('the same op stream gives identical reads under every option set', async ()
       const reference = await run(seed, ops, OPTION_SETS[0]!);
       for (const options of OPTION_SETS.slice(1)) assert.equal(await run(seed, ops, options), reference, JSON.stringify(options));
     }),
-    propertyParameters(40, 400),
+    propertyParameters(100, 1000),
   );
 });
 

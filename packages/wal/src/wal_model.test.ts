@@ -141,7 +141,7 @@ test('after any crash, the log holds a prefix of what was appended that includes
     fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.boolean(), fc.array(opArbitrary, { maxLength: 50 }), (seed, preallocate, ops) =>
       runScenario(seed, preallocate, ops),
     ),
-    propertyParameters(200, 3000),
+    propertyParameters(1000, 10000),
   );
 });
 
