@@ -446,6 +446,9 @@ export class Wal {
         operation.reject(error);
       }
       this.releaseBlocked();
+      // Yield between operations: in `os` mode nothing here waits on real IO, and new appends
+      // arrive in microtasks, so without this the loop would never let timers and sockets run.
+      if (this.operations.length > 0) await new Promise((resolve) => setImmediate(resolve));
     }
     this.running = false;
     this.releaseBlocked();

@@ -387,6 +387,24 @@ test('os mode: appends resolve without fsync and are readable after a clean reop
   await reopened.close();
 });
 
+test('os mode: a steady stream of appends still lets timers run (the loop is never starved)', async () => {
+  const wal = await open(new MemVfs(), { durability: 'os' });
+  let index = 0;
+  let appendsWhenTimerFired = -1;
+  let done = 0;
+  setTimeout(() => (appendsWhenTimerFired = done), 0);
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (done < 20_000) {
+        await wal.append(record(++index));
+        done++;
+      }
+    }),
+  );
+  assert.ok(appendsWhenTimerFired >= 0 && appendsWhenTimerFired < 20_000, `the timer fired after ${appendsWhenTimerFired} appends`);
+  await wal.close();
+});
+
 test('calls after close fail with CLOSED', async () => {
   const wal = await open(new MemVfs());
   await wal.close();
