@@ -54,7 +54,7 @@ export class PetrelEngine implements EngineUnderTest {
     let found = 0;
     for (let i = 0; i < keys.length; i++) {
       if (db.get(keys[i]!) !== undefined) found++;
-      if ((i & 0xffff) === 0xffff) await new Promise((resolve) => setImmediate(resolve));
+      if ((i & 0x7ff) === 0x7ff) await new Promise((resolve) => setImmediate(resolve));
     }
     return found;
   }
@@ -71,7 +71,7 @@ export class PetrelEngine implements EngineUnderTest {
         iterator.next();
       }
       iterator.close();
-      if ((i & 0xfff) === 0xfff) await new Promise((resolve) => setImmediate(resolve));
+      if ((i & 0x3ff) === 0x3ff) await new Promise((resolve) => setImmediate(resolve));
     }
     return entries;
   }

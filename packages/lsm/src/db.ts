@@ -25,6 +25,7 @@ import type { InternalIterator } from './iterator/iterator.js';
 import { MergingIterator } from './iterator/merging_iterator.js';
 import { Memtable } from './memtable/memtable.js';
 import { type BlockCache, sharedBlockCache } from './sstable/block_cache.js';
+import { hashForFilter } from './sstable/bloom.js';
 import { DEFAULT_TABLE_OPTIONS, TableBuilder, type TableOptions } from './sstable/table_builder.js';
 import { TableReader } from './sstable/table_reader.js';
 import type { Version } from './version/version.js';
@@ -394,17 +395,21 @@ export class Db {
     }
     const lookup = lookupKey(key, sequence);
     const version = this.versions.current;
+    // One filter hash serves every table the key may be in.
+    let hash: bigint | undefined;
     const l0 = version.levels[0] as FileMetadata[];
     for (const file of l0) {
       if (!this.fileMayHold(file, key)) continue;
-      result = this.table(file.number).get(key, lookup);
+      hash ??= hashForFilter(key);
+      result = this.table(file.number).get(key, lookup, hash);
       if (result.found) return result.deleted ? undefined : result.value;
     }
     for (let level = 1; level < version.levels.length; level++) {
       const files = version.levels[level] as FileMetadata[];
       const file = findFile(files, key);
       if (file === undefined) continue;
-      result = this.table(file.number).get(key, lookup);
+      hash ??= hashForFilter(key);
+      result = this.table(file.number).get(key, lookup, hash);
       if (result.found) return result.deleted ? undefined : result.value;
     }
     return undefined;

@@ -8,7 +8,7 @@
  * memtable is made immutable and flushed to an SSTable while a new one takes the writes.
  */
 import { assert } from '@petrel/base';
-import { compareInternalKeys, KIND_DELETE, type Kind, lookupKey, makeInternalKey, TRAILER_BYTES } from '../format/internal_key.js';
+import { compareBytes, compareInternalKeys, KIND_DELETE, type Kind, lookupKey, makeInternalKey, TRAILER_BYTES } from '../format/internal_key.js';
 import type { InternalIterator } from '../iterator/iterator.js';
 
 const MAX_HEIGHT = 20;
@@ -105,7 +105,7 @@ export class Memtable {
     return node === this.head ? undefined : node;
   }
 
-  add(sequence: number, kind: Kind, userKey: Uint8Array, value: Uint8Array): void {
+  add(sequence: number, kind: Kind, userKey: Uint8Array, value: Buffer): void {
     assert(!this.immutable, 'write to an immutable memtable');
     const key = makeInternalKey(userKey, sequence, kind);
     const update = new Array<Node>(MAX_HEIGHT);
@@ -115,7 +115,8 @@ export class Memtable {
       for (let level = this.height; level < height; level++) update[level] = this.head;
       this.height = height;
     }
-    const node: Node = { key, value: Buffer.from(value), next: new Array(height) };
+    // The value is kept as given: callers (WriteBatch, the engine's own replay) pass buffers they own.
+    const node: Node = { key, value: value as Buffer, next: new Array(height) };
     for (let level = 0; level < height; level++) {
       const previous = update[level] as Node;
       node.next[level] = previous.next[level];
@@ -132,7 +133,7 @@ export class Memtable {
     const node = this.findGreaterOrEqual(lookupKey(userKey, sequence), undefined);
     if (node === undefined) return { found: false };
     const nodeUserLength = node.key.length - TRAILER_BYTES;
-    if (nodeUserLength !== userKey.length || node.key.compare(userKey, 0, userKey.length, 0, nodeUserLength) !== 0) return { found: false };
+    if (nodeUserLength !== userKey.length || compareBytes(node.key, 0, nodeUserLength, userKey, 0, userKey.length) !== 0) return { found: false };
     const kind = 255 - (node.key[node.key.length - 1] as number);
     return { found: true, deleted: kind === KIND_DELETE, value: node.value };
   }

@@ -4,7 +4,7 @@
  * positional reads and kept, decoded, in the shared block cache.
  */
 import { PetrelError, type Vfs, type VfsFile, assert, readExactSync } from '@petrel/base';
-import { compareInternalKeys, KIND_DELETE, TRAILER_BYTES } from '../format/internal_key.js';
+import { compareBytes, compareInternalKeys, KIND_DELETE, TRAILER_BYTES } from '../format/internal_key.js';
 import type { InternalIterator } from '../iterator/iterator.js';
 import type { MemtableLookup } from '../memtable/memtable.js';
 import { BLOCK_TRAILER_BYTES, DecodedBlock, decodeHandle, unsealBlock } from './block.js';
@@ -82,13 +82,20 @@ export class TableReader {
     return this.index.lowerBound(target, compareInternalKeys);
   }
 
-  mayContain(userKey: Uint8Array): boolean {
-    return this.filter === undefined || bloomMayContain(this.filter, hashForFilter(userKey));
+  get hasFilter(): boolean {
+    return this.filter !== undefined;
   }
 
-  /** The newest entry of `userKey` at or below the sequence in `lookup` (an internal key). */
-  get(userKey: Uint8Array, lookup: Buffer): MemtableLookup {
-    if (!this.mayContain(userKey)) return { found: false };
+  mayContain(userKey: Uint8Array, hash: bigint = hashForFilter(userKey)): boolean {
+    return this.filter === undefined || bloomMayContain(this.filter, hash);
+  }
+
+  /**
+   * The newest entry of `userKey` at or below the sequence in `lookup` (an internal key). `hash`
+   * is the key's filter hash (hashForFilter), computed once by the caller for every table.
+   */
+  get(userKey: Uint8Array, lookup: Buffer, hash?: bigint): MemtableLookup {
+    if (this.filter !== undefined && !bloomMayContain(this.filter, hash ?? hashForFilter(userKey))) return { found: false };
     const blockIndex = this.findBlock(lookup);
     if (blockIndex >= this.blockCount) return { found: false };
     const block = this.block(blockIndex);
@@ -96,7 +103,7 @@ export class TableReader {
     if (position >= block.count) return { found: false };
     const key = block.keys[position] as Buffer;
     const userLength = key.length - TRAILER_BYTES;
-    if (userLength !== userKey.length || key.compare(userKey, 0, userKey.length, 0, userLength) !== 0) return { found: false };
+    if (userLength !== userKey.length || compareBytes(key, 0, userLength, userKey, 0, userKey.length) !== 0) return { found: false };
     const kind = 255 - (key[key.length - 1] as number);
     return { found: true, deleted: kind === KIND_DELETE, value: block.value(position) };
   }
