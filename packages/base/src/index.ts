@@ -12,3 +12,4 @@ export { FaultVfs, type FaultOp, type FaultRule } from './vfs/fault_vfs.js';
 export { joinPath, baseName, dirName } from './path.js';
 export { isLongRun, propertyParameters, type PropertyParameters } from './testing.js';
 export { runDataDriven, parseDataDriven, type DataDrivenCase } from './datadriven.js';
+export { startWorker } from './worker.js';

@@ -17,7 +17,7 @@
  * milliseconds (yielding to the event loop between slices). Writes stall — wait — while
  * `maxImmutableMemtables` are waiting to be flushed, so memory stays bounded.
  */
-import { PetrelError, type Vfs, assert, initChecksum, joinPath } from '@petrel/base';
+import { PetrelError, type Vfs, assert, dirName, initChecksum, joinPath } from '@petrel/base';
 import { type Durability, Wal } from '@petrel/wal';
 import { compareUserKeys, KIND_DELETE, KIND_PUT, type Kind, lookupKey, MAX_SEQUENCE } from './format/internal_key.js';
 import { DbIterator, type IteratorOptions } from './iterator/db_iterator.js';
@@ -28,7 +28,12 @@ import { type BlockCache, sharedBlockCache } from './sstable/block_cache.js';
 import { hashForFilter } from './sstable/bloom.js';
 import { DEFAULT_TABLE_OPTIONS, TableBuilder, type TableOptions } from './sstable/table_builder.js';
 import { TableReader } from './sstable/table_reader.js';
-import type { Version } from './version/version.js';
+import { LEVELS, type Version } from './version/version.js';
+import { type Compaction, type CompactionOptions, compactionFor, DEFAULT_COMPACTION_OPTIONS, deeperRanges, overlapping, pickCompaction, userKeyRange } from './compaction/picker.js';
+import type { CompactionFilterSpec } from './compaction/compaction_filter.js';
+import { type CompactionPool, sharedCompactionPool } from './compaction/pool.js';
+import { type CompactionJob, type CompactionResult, runCompaction } from './compaction/runner.js';
+import { NodeVfs } from '@petrel/base';
 import { type FileMetadata, VersionEdit } from './version/version_edit.js';
 import { VersionSet } from './version/version_set.js';
 import { WriteBatch } from './write_batch.js';
@@ -52,6 +57,20 @@ export interface DbOptions {
   flushSliceMs?: number;
   /** Create the database when the directory holds none (default true). */
   createIfMissing?: boolean;
+  /** Leveled compaction: L0 trigger, L1 target, level multiplier, output file size. */
+  compaction?: Partial<CompactionOptions>;
+  /** `worker` (default on the real file system) or `inline` (slices on the main thread; MemVfs). */
+  compactionExecutor?: 'worker' | 'inline';
+  /** Defaults to the process-wide pool. */
+  compactionPool?: CompactionPool;
+  /** Per-record keep/drop/rewrite during compaction. */
+  compactionFilter?: CompactionFilterSpec;
+  /** Writes slow down (1 ms each) once L0 holds this many files (default 8). */
+  l0SlowdownTrigger?: number;
+  /** Writes stop until compaction catches up once L0 holds this many files (default 12). */
+  l0StopTrigger?: number;
+  /** Only manual compaction (default false). */
+  disableAutoCompaction?: boolean;
 }
 
 export interface WriteOptions {
@@ -84,6 +103,16 @@ export interface DbStats {
   blockCacheMisses: number;
   writeStalls: number;
   writeStallMs: number;
+  writeSlowdowns: number;
+  /** 'none' | 'slowdown' | 'stop': the write-stall state now. */
+  stallState: 'none' | 'slowdown' | 'stop';
+  compactions: number;
+  trivialMoves: number;
+  bytesCompactedRead: number;
+  bytesCompactedWritten: number;
+  /** Bytes written by flush and compaction over bytes the user wrote. */
+  writeAmplification: number;
+  compactionRunning: boolean;
   liveSnapshots: number;
 }
 
@@ -115,7 +144,23 @@ export class Db {
   private backgroundError: unknown;
   private readonly snapshots = new Set<Snapshot>();
   private closed = false;
-  private readonly counters = { flushes: 0, bytesFlushed: 0, bytesWrittenByUser: 0, writeStalls: 0, writeStallMs: 0 };
+  private readonly counters = {
+    flushes: 0,
+    bytesFlushed: 0,
+    bytesWrittenByUser: 0,
+    writeStalls: 0,
+    writeStallMs: 0,
+    writeSlowdowns: 0,
+    compactions: 0,
+    trivialMoves: 0,
+    bytesCompactedRead: 0,
+    bytesCompactedWritten: 0,
+  };
+  private readonly compactionOptions: CompactionOptions;
+  private readonly compactionPointers: (Buffer | undefined)[] = new Array(LEVELS).fill(undefined);
+  private compacting: Promise<void> | undefined;
+  private readonly l0SlowdownTrigger: number;
+  private readonly l0StopTrigger: number;
 
   private constructor(
     readonly dir: string,
@@ -129,6 +174,9 @@ export class Db {
     this.maxImmutableMemtables = options.maxImmutableMemtables ?? 2;
     this.flushSliceMs = options.flushSliceMs ?? 4;
     this.cache = options.blockCache ?? sharedBlockCache();
+    this.compactionOptions = { ...DEFAULT_COMPACTION_OPTIONS, ...options.compaction };
+    this.l0SlowdownTrigger = options.l0SlowdownTrigger ?? 8;
+    this.l0StopTrigger = options.l0StopTrigger ?? 12;
   }
 
   static async open(dir: string, options: DbOptions): Promise<Db> {
@@ -196,14 +244,14 @@ export class Db {
         this.lastSequence += batch.count;
         this.insert(batch, first, decree);
         this.lastAppliedDecree = decree;
-        return this.immutables.length >= this.maxImmutableMemtables ? this.stall() : Promise.resolve();
+        return this.mustStall() ? this.stall() : Promise.resolve();
       }
       if (options.decree !== undefined) throw new PetrelError('INVALID_ARGUMENT', 'decrees belong to external-log mode');
       if (batch.count === 0) return Promise.resolve();
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.immutables.length >= this.maxImmutableMemtables) return this.stall().then(() => this.writeStandalone(batch));
+    if (this.mustStall()) return this.stall().then(() => this.writeStandalone(batch));
     return this.writeStandalone(batch);
   }
 
@@ -241,12 +289,36 @@ export class Db {
     this.scheduleFlush();
   }
 
+  private l0Files(): number {
+    return (this.versions.current.levels[0] as FileMetadata[]).length;
+  }
+
+  private stallState(): 'none' | 'slowdown' | 'stop' {
+    if (this.immutables.length >= this.maxImmutableMemtables || this.l0Files() >= this.l0StopTrigger) return 'stop';
+    if (this.l0Files() >= this.l0SlowdownTrigger) return 'slowdown';
+    return 'none';
+  }
+
+  private mustStall(): boolean {
+    return this.stallState() !== 'none';
+  }
+
+  /** Waits while writes must stop; delays a write by 1 ms while they must slow down. */
   private async stall(): Promise<void> {
-    this.counters.writeStalls++;
     const started = performance.now();
-    while (this.immutables.length >= this.maxImmutableMemtables) {
+    let state = this.stallState();
+    if (state === 'stop') this.counters.writeStalls++;
+    while (state === 'stop') {
       this.checkOpen();
+      // A stop lasts until a flush or a compaction finishes; make sure one is on its way.
+      this.scheduleFlush();
+      this.maybeScheduleCompaction();
       await new Promise<void>((resolve) => this.flushWaiters.push(resolve));
+      state = this.stallState();
+    }
+    if (state === 'slowdown') {
+      this.counters.writeSlowdowns++;
+      await new Promise((resolve) => setTimeout(resolve, 1));
     }
     this.counters.writeStallMs += performance.now() - started;
   }
@@ -267,7 +339,10 @@ export class Db {
       .finally(() => {
         this.flushing = undefined;
         for (const waiter of this.flushWaiters.splice(0)) waiter();
-        if (this.backgroundError === undefined && !this.closed) this.scheduleFlush();
+        if (this.backgroundError === undefined && !this.closed) {
+          this.scheduleFlush();
+          this.maybeScheduleCompaction();
+        }
       });
   }
 
@@ -375,6 +450,182 @@ export class Db {
       await this.vfs.syncDir(this.dir);
       await this.vfs.syncDir(lost);
     }
+  }
+
+  // ---- Compaction ----
+
+  /** The oldest sequence some reader may still read at. */
+  private smallestSnapshot(): number {
+    let smallest = this.visibleSequence;
+    for (const snapshot of this.snapshots) if (snapshot.sequence < smallest) smallest = snapshot.sequence;
+    return smallest;
+  }
+
+  private maybeScheduleCompaction(): void {
+    if (this.compacting !== undefined || this.closed || this.backgroundError !== undefined || this.options.disableAutoCompaction) return;
+    const compaction = pickCompaction(this.versions.current, this.compactionOptions, this.compactionPointers);
+    if (compaction === undefined) return;
+    this.compacting = this.runCompaction(compaction)
+      .catch((error) => {
+        if (!this.closed) this.backgroundError ??= error;
+      })
+      .finally(() => {
+        this.compacting = undefined;
+        for (const waiter of this.flushWaiters.splice(0)) waiter();
+        this.maybeScheduleCompaction();
+      });
+  }
+
+  private async runCompaction(compaction: Compaction): Promise<void> {
+    const edit = new VersionEdit();
+    for (const file of compaction.levelInputs) edit.deleteFile(compaction.level, file.number);
+    for (const file of compaction.outputLevelInputs) edit.deleteFile(compaction.outputLevel, file.number);
+    const [, largest] = userKeyRange(compaction.levelInputs);
+    if (compaction.trivialMove) {
+      const file = compaction.levelInputs[0] as FileMetadata;
+      edit.addFile(compaction.outputLevel, file);
+      await this.versions.logAndApply(edit);
+      this.counters.trivialMoves++;
+      this.compactionPointers[compaction.level] = largest;
+      return;
+    }
+    const inputBytes = compaction.inputs.reduce((sum, file) => sum + file.size, 0);
+    const outputNumbers: number[] = [];
+    for (let i = 0; i < Math.ceil(inputBytes / this.compactionOptions.targetFileBytes) + 2 + compaction.inputs.length; i++) {
+      const number = this.versions.newFileNumber();
+      outputNumbers.push(number);
+      this.pendingOutputs.add(number);
+    }
+    try {
+      const job: CompactionJob = {
+        dir: this.dir,
+        inputs: compaction.inputs.map((file) => file.number),
+        outputNumbers,
+        smallestSnapshot: this.smallestSnapshot(),
+        deeperRanges: deeperRanges(this.versions.current, compaction.outputLevel),
+        tableOptions: this.tableOptions,
+        targetFileBytes: this.compactionOptions.targetFileBytes,
+        nowSeconds: Math.floor(Date.now() / 1000),
+      };
+      if (this.options.compactionFilter !== undefined) job.filter = this.options.compactionFilter;
+      const result = await this.executeCompaction(job);
+      for (const file of result.outputs) {
+        this.tables.set(file.number, await TableReader.open(this.vfs, this.tablePath(file.number), this.cache));
+        edit.addFile(compaction.outputLevel, file);
+      }
+      await this.versions.logAndApply(edit);
+      this.counters.compactions++;
+      this.counters.bytesCompactedRead += result.bytesRead;
+      this.counters.bytesCompactedWritten += result.bytesWritten;
+      this.compactionPointers[compaction.level] = largest;
+    } finally {
+      for (const number of outputNumbers) this.pendingOutputs.delete(number);
+      // Outputs of a failed compaction are in no Version: delete them.
+      await this.deleteObsoleteFiles().catch(() => undefined);
+      for (const number of outputNumbers) {
+        if (!this.tables.has(number)) await this.vfs.unlink(this.tablePath(number)).catch(() => undefined);
+      }
+    }
+  }
+
+  private executeCompaction(job: CompactionJob): Promise<CompactionResult> {
+    const executor = this.options.compactionExecutor ?? (this.vfs instanceof NodeVfs ? 'worker' : 'inline');
+    if (executor === 'worker') return (this.options.compactionPool ?? sharedCompactionPool()).run(job);
+    let sliceStart = performance.now();
+    return runCompaction(job, this.vfs, () => {
+      if (performance.now() - sliceStart < this.flushSliceMs) return undefined;
+      return new Promise<void>((resolve) =>
+        setImmediate(() => {
+          sliceStart = performance.now();
+          resolve();
+        }),
+      );
+    });
+  }
+
+  /** Waits until no compaction runs and none is due. */
+  async waitForCompactions(): Promise<void> {
+    for (;;) {
+      this.checkOpen();
+      this.maybeScheduleCompaction();
+      if (this.compacting === undefined) return;
+      await this.compacting;
+    }
+  }
+
+  /**
+   * Compacts the key range [start, end] (every key when absent) down the levels. With
+   * `bottommost`, the last level holding the range is rewritten too, so filters run over all of
+   * it and deletion markers go.
+   */
+  async compactRange(start?: Uint8Array, end?: Uint8Array, options: { bottommost?: boolean } = {}): Promise<void> {
+    await this.flush();
+    while (this.compacting !== undefined) await this.compacting;
+    const low = start === undefined ? Buffer.alloc(0) : Buffer.from(start);
+    const high = end === undefined ? undefined : Buffer.from(end);
+    for (let level = 0; level < LEVELS - 1; level++) {
+      const version = this.versions.current;
+      const files = version.levels[level] as FileMetadata[];
+      const inputs = high === undefined ? files.filter((file) => compareUserKeys(file.largest.subarray(0, file.largest.length - 8), low) >= 0) : overlapping(files, low, high);
+      if (inputs.length === 0) continue;
+      const deeper = deeperRanges(version, level).length > 0;
+      const compaction = compactionFor(version, level, level === 0 ? [...files] : inputs, 'manual', !(options.bottommost ?? false) || deeper);
+      this.compacting = this.runCompaction(compaction);
+      try {
+        await this.compacting;
+      } finally {
+        this.compacting = undefined;
+        for (const waiter of this.flushWaiters.splice(0)) waiter();
+      }
+      if (!deeper) break;
+    }
+  }
+
+  // ---- Checkpoints ----
+
+  /**
+   * Writes a consistent copy of the database into `targetDir` (which must not exist): the
+   * memtable is flushed, then every live SSTable is hard-linked (copied where the file system
+   * refuses links) and a manifest of exactly that Version is written. No table data is copied on
+   * one file system, so a checkpoint of gigabytes takes milliseconds. `Db.open(targetDir)` opens
+   * it as a normal database; in external-log mode its `lastFlushedDecree` says where its owner's
+   * log must be replayed from.
+   */
+  async checkpoint(targetDir: string): Promise<{ files: number; linkedBytes: number; copiedBytes: number }> {
+    this.checkOpen();
+    if (await this.vfs.exists(targetDir)) throw new PetrelError('ALREADY_EXISTS', `checkpoint target ${targetDir} already exists`, { path: targetDir });
+    await this.flush();
+    // The Version and the counters that describe it, taken at one instant.
+    const version = this.versions.current;
+    version.ref();
+    const counters = { flushedSequence: this.versions.flushedSequence, lastFlushedDecree: this.versions.lastFlushedDecree };
+    const result = { files: 0, linkedBytes: 0, copiedBytes: 0 };
+    const temp = `${targetDir}.tmp-${process.pid}`;
+    try {
+      await this.vfs.removeTree(temp);
+      await this.vfs.mkdir(temp, { recursive: true });
+      for (const { file } of version.files()) {
+        const source = this.tablePath(file.number);
+        const target = joinPath(temp, `${String(file.number).padStart(6, '0')}.sst`);
+        try {
+          await this.vfs.link(source, target);
+          result.linkedBytes += file.size;
+        } catch {
+          await this.vfs.writeFile(target, await this.vfs.readFile(source), { sync: true });
+          result.copiedBytes += file.size;
+        }
+        result.files++;
+      }
+      await this.versions.writeManifestFor(this.vfs, temp, version, counters);
+      await this.vfs.rename(temp, targetDir);
+      await this.vfs.syncDir(dirName(targetDir));
+    } catch (error) {
+      await this.vfs.removeTree(temp).catch(() => undefined);
+      throw error;
+    } finally {
+      version.unref();
+    }
+    return result;
   }
 
   // ---- Reads ----
@@ -488,6 +739,15 @@ export class Db {
       blockCacheMisses: this.cache.misses,
       writeStalls: this.counters.writeStalls,
       writeStallMs: this.counters.writeStallMs,
+      writeSlowdowns: this.counters.writeSlowdowns,
+      stallState: this.stallState(),
+      compactions: this.counters.compactions,
+      trivialMoves: this.counters.trivialMoves,
+      bytesCompactedRead: this.counters.bytesCompactedRead,
+      bytesCompactedWritten: this.counters.bytesCompactedWritten,
+      writeAmplification:
+        this.counters.bytesWrittenByUser === 0 ? 0 : (this.counters.bytesFlushed + this.counters.bytesCompactedWritten) / this.counters.bytesWrittenByUser,
+      compactionRunning: this.compacting !== undefined,
       liveSnapshots: this.snapshots.size,
     };
   }
@@ -507,11 +767,13 @@ export class Db {
         // Standalone: let acknowledged-but-not-inserted writes land, then stop.
         await this.wal?.close();
         if (this.flushing !== undefined) await this.flushing;
+        if (this.compacting !== undefined) await this.compacting;
       }
     } finally {
       this.closed = true;
       for (const waiter of this.flushWaiters.splice(0)) waiter();
       if (this.flushing !== undefined) await this.flushing.catch(() => undefined);
+      if (this.compacting !== undefined) await this.compacting.catch(() => undefined);
       await this.wal?.close().catch(() => undefined);
       await this.versions.close().catch(() => undefined);
       for (const table of this.tables.values()) await table.close().catch(() => undefined);

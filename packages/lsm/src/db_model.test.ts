@@ -17,6 +17,9 @@ import { WriteBatch } from './write_batch.js';
 
 type Write = { key: string; value: string | null }[];
 
+/** Levels small enough that a few dozen writes compact through several of them. */
+const SMALL_LEVELS = { l0CompactionTrigger: 2, levelOneTargetBytes: 1500, levelSizeMultiplier: 2, targetFileBytes: 700 };
+
 type Op =
   | { kind: 'put'; key: number; size: number; wait: boolean }
   | { kind: 'del'; key: number; wait: boolean }
@@ -25,6 +28,8 @@ type Op =
   | { kind: 'scan'; reverse: boolean; lower: number | null; upper: number | null; useSnapshot: boolean }
   | { kind: 'snapshot' }
   | { kind: 'flush' }
+  | { kind: 'compact'; bottommost: boolean }
+  | { kind: 'checkpoint' }
   | { kind: 'reopen' }
   | { kind: 'crash' };
 
@@ -38,6 +43,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('scan' as const), reverse: fc.boolean(), lower: fc.option(keyArb), upper: fc.option(keyArb), useSnapshot: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'snapshot' as const }) },
   { weight: 2, arbitrary: fc.constant({ kind: 'flush' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('compact' as const), bottommost: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'checkpoint' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'reopen' as const }) },
   { weight: 2, arbitrary: fc.constant({ kind: 'crash' as const }) },
 );
@@ -73,7 +80,8 @@ async function runStandalone(seed: number, ops: Op[], options: Partial<DbOptions
   const mem = new MemVfs({ seed });
   const prng = new Prng(seed);
   let fence = new FaultVfs(mem);
-  const open = () => Db.open('/db', { vfs: fence, memtableSizeBytes: 600, table: { blockSizeBytes: 256 }, ...options });
+  const open = () => Db.open('/db', { vfs: fence, memtableSizeBytes: 600, table: { blockSizeBytes: 256 }, compaction: SMALL_LEVELS, ...options });
+  let checkpoints = 0;
   let db = await open();
   let writes: Write[] = [];
   let resolved = 0;
@@ -151,6 +159,21 @@ async function runStandalone(seed: number, ops: Op[], options: Partial<DbOptions
         await settle();
         await db.flush();
         break;
+      case 'compact':
+        await settle();
+        await db.compactRange(undefined, undefined, { bottommost: op.bottommost });
+        break;
+      case 'checkpoint': {
+        await settle();
+        const dir = `/checkpoint-${++checkpoints}`;
+        await db.checkpoint(dir);
+        const copy = await Db.open(dir, { vfs: fence, compaction: SMALL_LEVELS });
+        assert.equal(dbEntries(copy), sortedEntries(stateAfter(writes, writes.length)), 'a checkpoint opens as the database it copied');
+        await copy.put(bytes('only-in-copy'), bytes('x'));
+        await copy.close();
+        assert.is(db.get(bytes('only-in-copy')), undefined, 'a checkpoint is independent of its source');
+        break;
+      }
       case 'reopen':
         await settle();
         snapshot = undefined;
@@ -190,8 +213,9 @@ async function runExternal(seed: number, ops: Op[]): Promise<void> {
   const mem = new MemVfs({ seed });
   const prng = new Prng(seed);
   let fence = new FaultVfs(mem);
-  const open = () => Db.open('/db', { vfs: fence, mode: 'external-log', memtableSizeBytes: 600, table: { blockSizeBytes: 256 } });
+  const open = () => Db.open('/db', { vfs: fence, mode: 'external-log', memtableSizeBytes: 600, table: { blockSizeBytes: 256 }, compaction: SMALL_LEVELS });
   let db = await open();
+  let checkpoints = 0;
   /** writes[i] carries decree i + 1. */
   let writes: Write[] = [];
   const apply = async (write: Write) => {
@@ -221,6 +245,18 @@ async function runExternal(seed: number, ops: Op[]): Promise<void> {
         await db.flush();
         assert.is(db.lastFlushedDecree, writes.length, 'a flush covers every applied decree');
         break;
+      case 'compact':
+        await db.compactRange(undefined, undefined, { bottommost: op.bottommost });
+        break;
+      case 'checkpoint': {
+        const dir = `/checkpoint-${++checkpoints}`;
+        await db.checkpoint(dir);
+        const copy = await Db.open(dir, { vfs: fence, mode: 'external-log' });
+        assert.is(copy.lastFlushedDecree, writes.length, 'a checkpoint covers every applied decree');
+        assert.equal(dbEntries(copy), sortedEntries(stateAfter(writes, writes.length)));
+        await copy.close();
+        break;
+      }
       case 'reopen':
       case 'crash': {
         if (op.kind === 'crash') {
@@ -250,7 +286,7 @@ test.before(async () => {
   await initChecksum();
 });
 
-test('standalone: results always equal the model; a crash keeps a prefix of the writes with every acknowledged one', async () => {
+test('standalone, with background and forced compactions and checkpoints: results always equal the model (compaction never resurrects a deleted key nor drops one a snapshot sees); a crash keeps a prefix of the writes with every acknowledged one', async () => {
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 30 }), fc.array(opArb, { maxLength: 60 }), (seed, ops) => runStandalone(seed, ops, {})),
     propertyParameters(500, 5000),

@@ -111,6 +111,26 @@ export class VersionSet {
     }
   }
 
+  /**
+   * Writes a complete database manifest for `version` with this set's counters into `dir` (a
+   * fresh directory: a checkpoint), with its CURRENT file.
+   */
+  async writeManifestFor(vfs: Vfs, dir: string, version: Version, counters: { flushedSequence: number; lastFlushedDecree: number }): Promise<void> {
+    // The manifest's own number comes first, so the edit's nextFileNumber is past it.
+    const name = `manifest-${String(this.newFileNumber()).padStart(6, '0')}`;
+    const edit = new VersionEdit();
+    edit.nextFileNumber = this.nextFileNumber;
+    edit.flushedSequence = counters.flushedSequence;
+    edit.lastFlushedDecree = counters.lastFlushedDecree;
+    for (const { level, file } of version.files()) edit.addFile(level, file);
+    for (const [key, value] of this.custom) edit.custom.set(key, value);
+    const log = await Wal.open({ vfs, dir: joinPath(dir, name), segmentSizeBytes: MANIFEST_SEGMENT_BYTES });
+    await log.append({ index: 1, data: edit.encode() });
+    await log.close();
+    await vfs.writeFile(joinPath(dir, 'CURRENT'), Buffer.from(`${name}\n`), { sync: true });
+    await vfs.syncDir(dir);
+  }
+
   private snapshotEdit(): VersionEdit {
     const edit = new VersionEdit();
     edit.nextFileNumber = this.nextFileNumber;
