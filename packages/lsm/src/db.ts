@@ -144,6 +144,11 @@ export class Db {
   private backgroundError: unknown;
   private readonly snapshots = new Set<Snapshot>();
   private closed = false;
+  /** Set when close() starts: no new flush or compaction begins after it. */
+  private closing = false;
+  /** The pass of deleteObsoleteFiles in progress, and whether another was asked for meanwhile. */
+  private deleting: Promise<void> | undefined;
+  private deleteAgain = false;
   private readonly counters = {
     flushes: 0,
     bytesFlushed: 0,
@@ -331,7 +336,7 @@ export class Db {
   // ---- Flush ----
 
   private scheduleFlush(): void {
-    if (this.flushing !== undefined || this.immutables.length === 0) return;
+    if (this.flushing !== undefined || this.immutables.length === 0 || this.closing) return;
     this.flushing = this.flushOldest()
       .catch((error) => {
         this.backgroundError ??= error;
@@ -425,10 +430,27 @@ export class Db {
   }
 
   /** Deletes table files that no live Version lists and no flush is writing. */
-  private async deleteObsoleteFiles(): Promise<void> {
-    const live = this.versions.liveFiles();
+  private deleteObsoleteFiles(): Promise<void> {
+    // One pass at a time; a request during a pass runs one more pass after it.
+    if (this.deleting !== undefined) {
+      this.deleteAgain = true;
+      return this.deleting;
+    }
+    this.deleting = (async () => {
+      do {
+        this.deleteAgain = false;
+        await this.deleteObsoleteFilesOnce();
+      } while (this.deleteAgain && !this.closed);
+    })().finally(() => (this.deleting = undefined));
+    return this.deleting;
+  }
+
+  private async deleteObsoleteFilesOnce(): Promise<void> {
     for (const [number, table] of [...this.tables]) {
-      if (live.has(number) || this.pendingOutputs.has(number)) continue;
+      if (this.closed) return;
+      // Liveness is read now, not before the loop: a flush or compaction may have installed a
+      // table (and dropped it from pendingOutputs) while this loop awaited an unlink.
+      if (this.pendingOutputs.has(number) || this.versions.liveFiles().has(number)) continue;
       this.tables.delete(number);
       await table.close();
       await this.vfs.unlink(this.tablePath(number)).catch(() => undefined);
@@ -462,7 +484,7 @@ export class Db {
   }
 
   private maybeScheduleCompaction(): void {
-    if (this.compacting !== undefined || this.closed || this.backgroundError !== undefined || this.options.disableAutoCompaction) return;
+    if (this.compacting !== undefined || this.closing || this.backgroundError !== undefined || this.options.disableAutoCompaction) return;
     const compaction = pickCompaction(this.versions.current, this.compactionOptions, this.compactionPointers);
     if (compaction === undefined) return;
     this.compacting = this.runCompaction(compaction)
@@ -564,6 +586,8 @@ export class Db {
     const low = start === undefined ? Buffer.alloc(0) : Buffer.from(start);
     const high = end === undefined ? undefined : Buffer.from(end);
     for (let level = 0; level < LEVELS - 1; level++) {
+      // A background compaction may have started between two steps: let it finish first.
+      while (this.compacting !== undefined) await this.compacting;
       const version = this.versions.current;
       const files = version.levels[level] as FileMetadata[];
       const inputs = high === undefined ? files.filter((file) => compareUserKeys(file.largest.subarray(0, file.largest.length - 8), low) >= 0) : overlapping(files, low, high);
@@ -761,15 +785,18 @@ export class Db {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
     try {
       if (this.backgroundError === undefined) {
         // Standalone: let acknowledged-but-not-inserted writes land, then stop.
         await this.wal?.close();
-        if (this.flushing !== undefined) await this.flushing;
-        if (this.compacting !== undefined) await this.compacting;
+        // A flush in progress finishes; then nothing new starts.
+        while (this.flushing !== undefined) await this.flushing;
+        this.closing = true;
+        while (this.compacting !== undefined) await this.compacting;
       }
     } finally {
+      this.closing = true;
       this.closed = true;
       for (const waiter of this.flushWaiters.splice(0)) waiter();
       if (this.flushing !== undefined) await this.flushing.catch(() => undefined);

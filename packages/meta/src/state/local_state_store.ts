@@ -148,13 +148,19 @@ export class LocalStateStore implements StateStore {
     const index = ++this.commitIndex;
     const data = encodeChange(change);
     const durable = this.wal.append({ index, data });
+    // The failure is reported through `applied`; mark it handled now, since `durable` may settle
+    // before the commits ahead of it have been applied.
+    durable.catch(() => undefined);
     // Apply in commit order, each once durable: readers never see a change that could be lost.
     const applied = this.tail.then(() => durable).then(() => {
       applyRecord(this.map, data, `commit ${index}`);
       this.appliedIndex = index;
       this.commitsSinceSnapshot++;
       if (this.commitsSinceSnapshot >= (this.options.snapshotEveryCommits ?? 1000) && this.snapshotting === undefined) {
-        this.snapshotting = this.writeSnapshot().finally(() => (this.snapshotting = undefined));
+        // A failed snapshot loses nothing (the log still holds every commit); the next one retries.
+        this.snapshotting = this.writeSnapshot()
+          .catch(() => undefined)
+          .finally(() => (this.snapshotting = undefined));
       }
     });
     this.tail = applied.catch(() => undefined);
