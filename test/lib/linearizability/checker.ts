@@ -23,7 +23,11 @@ export type { KeyCheck, LinearizabilityReport, UnplacedOperation } from './repor
 export interface CheckOptions {
   /** Wall-clock budget for the whole check; parts not finished in time are 'unknown'. Default 60 000. */
   timeoutMs?: number;
-  /** Search steps allowed per part before it is 'unknown'. Default: no limit. */
+  /**
+   * Search steps allowed per part before it is 'unknown'. Default 5 000 000 (a few seconds). Each
+   * step may keep one cache entry, so this also bounds memory: an illegal history with many
+   * maybe-operations costs time exponential in their number, and without a bound runs the heap out.
+   */
   maxStepsPerKey?: number;
   /** The clock for `timeoutMs`, in milliseconds. Default `performance.now`. */
   now?: () => number;
@@ -32,6 +36,7 @@ export interface CheckOptions {
 }
 
 const defaultTimeoutMs = 60_000;
+const defaultMaxStepsPerKey = 5_000_000;
 const defaultMaxReportedKeys = 5;
 
 /** Checks a history of operations against a model. Throws INVALID_ARGUMENT for a malformed history. */
@@ -42,7 +47,7 @@ export function checkHistory<S, I, O>(
 ): LinearizabilityReport<I, O> {
   validateHistory(history);
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-  const maxStepsPerKey = options.maxStepsPerKey ?? Infinity;
+  const maxStepsPerKey = options.maxStepsPerKey ?? defaultMaxStepsPerKey;
   if (!(timeoutMs >= 0) || !(maxStepsPerKey >= 0)) {
     throw new PetrelError('INVALID_ARGUMENT', 'timeoutMs and maxStepsPerKey must be non-negative');
   }

@@ -34,10 +34,24 @@ test('a history of random concurrent clients against an atomic register is alway
   );
 });
 
+/**
+ * Proving a history illegal means trying every subset of its maybe-operations, so the cost grows
+ * exponentially with their number (300 operations at 10% maybe took over 2M steps and once ran the
+ * heap out). Illegal histories here keep maybe-operations rare; the cluster tests must do the same by
+ * keeping per-key histories short.
+ */
+const tractableShape = fc.record({
+  seed: fc.integer(),
+  operationCount: fc.integer({ min: 1, max: 200 }),
+  keyCount: fc.integer({ min: 1, max: 8 }),
+  clientCount: fc.integer({ min: 1, max: 8 }),
+  maybeProbability: fc.constantFrom(0, 0.02),
+});
+
 test('changing one completed read to a value never written makes the history illegal', () => {
   let mutated = 0;
   fc.assert(
-    fc.property(shape, fc.nat(), (options, pick) => {
+    fc.property(tractableShape, fc.nat(), (options, pick) => {
       const history = randomKvHistory(options);
       const reads = history.filter((operation) => operation.input.op === 'get' && operation.returnTime !== Infinity);
       if (reads.length === 0) return;
