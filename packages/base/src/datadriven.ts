@@ -24,15 +24,25 @@ export interface DataDrivenCase {
   /** 1-based line of the command in the file. */
   line: number;
   expected: string;
+  /** `#` comment lines just before the case, kept by `--rewrite`. */
+  comments: string[];
 }
 
 export function parseDataDriven(text: string): DataDrivenCase[] {
   const lines = text.split('\n');
   const cases: DataDrivenCase[] = [];
   let i = 0;
+  let comments: string[] = [];
   while (i < lines.length) {
     const line = lines[i] as string;
-    if (line.trim() === '' || line.startsWith('#')) {
+    if (line.trim() === '') {
+      // A blank line ends a comment block that belongs to no case: keep it with the next one.
+      if (comments.length > 0 && comments.at(-1) !== '') comments.push('');
+      i++;
+      continue;
+    }
+    if (line.startsWith('#')) {
+      comments.push(line);
       i++;
       continue;
     }
@@ -51,7 +61,9 @@ export function parseDataDriven(text: string): DataDrivenCase[] {
     i++;
     const expected: string[] = [];
     while (i < lines.length && (lines[i] as string).trim() !== '') expected.push(lines[i++] as string);
-    cases.push({ command: command as string, args, input, line: start, expected: expected.join('\n') });
+    while (comments.at(-1) === '') comments.pop();
+    cases.push({ command: command as string, args, input, line: start, expected: expected.join('\n'), comments });
+    comments = [];
   }
   return cases;
 }
@@ -61,7 +73,7 @@ function render(cases: DataDrivenCase[], outputs: string[]): string {
     cases
       .map((c, index) => {
         const args = [...c.args].map(([k, v]) => (v === '' ? k : `${k}=${v}`));
-        return [[c.command, ...args].join(' '), ...c.input, '----', outputs[index] as string].join('\n');
+        return [...c.comments, [c.command, ...args].join(' '), ...c.input, '----', outputs[index] as string].join('\n');
       })
       .join('\n\n') + '\n'
   );

@@ -2,7 +2,8 @@
  * Data-driven tests (testdata/*.txt; `--rewrite` regenerates the expected outputs):
  * - block.txt: block building (restart points, prefix compression) and iteration over a block;
  * - shape.txt: the LSM's shape (levels, files, key ranges, sequences) after scripted writes and
- *   flushes, and reads through it.
+ *   flushes, and reads through it;
+ * - picker.txt: which compaction the picker chooses for a described Version.
  */
 import { MemVfs, initChecksum, joinPath } from '@petrel/base';
 import { test } from 'uvu';
@@ -110,7 +111,77 @@ test('the LSM shape after scripted writes and flushes (testdata/shape.txt)', asy
   assert.equal(mismatches, []);
 });
 
+test('compaction picking (testdata/picker.txt)', async () => {
+  let version: Version | undefined;
+  let options = { ...DEFAULT_COMPACTION_OPTIONS };
+  const mismatches = await runCases('picker.txt', (c) => {
+    switch (c.command) {
+      case 'define': {
+        // Lines `L<n>: <number>:<smallest>-<largest>:<bytes> …`; sizes may end in K or M.
+        options = {
+          ...DEFAULT_COMPACTION_OPTIONS,
+          l0CompactionTrigger: Number(c.args.get('l0-trigger') ?? DEFAULT_COMPACTION_OPTIONS.l0CompactionTrigger),
+          levelOneTargetBytes: parseBytes(c.args.get('l1-target') ?? String(DEFAULT_COMPACTION_OPTIONS.levelOneTargetBytes)),
+          levelSizeMultiplier: Number(c.args.get('multiplier') ?? DEFAULT_COMPACTION_OPTIONS.levelSizeMultiplier),
+        };
+        const levels: FileMetadata[][] = Array.from({ length: LEVELS }, () => []);
+        let sequence = 1;
+        for (const line of c.input) {
+          const match = /^L(\d):(.*)$/.exec(line.trim());
+          if (match === null) throw new Error(`bad level line: ${line}`);
+          for (const word of match[2]!.trim().split(/\s+/).filter((w) => w !== '')) {
+            const file = /^(\d+):([^-]+)-([^:]+):(\d+[KM]?)$/.exec(word);
+            if (file === null) throw new Error(`bad file: ${word}`);
+            const first = sequence++;
+            const last = sequence++;
+            levels[Number(match[1])]!.push({
+              number: Number(file[1]),
+              size: parseBytes(file[4]!),
+              smallest: makeInternalKey(Buffer.from(file[2]!), first, KIND_PUT),
+              largest: makeInternalKey(Buffer.from(file[3]!), last, KIND_PUT),
+              smallestSequence: first,
+              largestSequence: last,
+              entries: 2,
+            });
+          }
+        }
+        version = new Version(levels, () => undefined);
+        return levelScores(version, options)
+          .map((score, level) => `L${level} score ${score.toFixed(2)}`)
+          .join('\n');
+      }
+      case 'pick': {
+        const pointers: (Buffer | undefined)[] = [];
+        for (const [name, value] of c.args) {
+          const level = /^pointer-L(\d)$/.exec(name);
+          if (level !== null) pointers[Number(level[1])] = Buffer.from(value);
+        }
+        const compaction = pickCompaction(version!, options, pointers);
+        if (compaction === undefined) return 'none';
+        const names = (files: FileMetadata[]) => files.map((file) => file.number).join(' ') || '-';
+        return [
+          `L${compaction.level} -> L${compaction.outputLevel} (${compaction.reason})${compaction.trivialMove ? ' trivial move' : ''}`,
+          `  L${compaction.level}: ${names(compaction.levelInputs)}`,
+          `  L${compaction.outputLevel}: ${names(compaction.outputLevelInputs)}`,
+        ].join('\n');
+      }
+      default:
+        throw new Error(`unknown command ${c.command}`);
+    }
+  });
+  assert.equal(mismatches, []);
+});
+
+function parseBytes(text: string): number {
+  const match = /^(\d+)([KM]?)$/.exec(text);
+  if (match === null) throw new Error(`bad size ${text}`);
+  return Number(match[1]) * (match[2] === 'K' ? 1024 : match[2] === 'M' ? 2 ** 20 : 1);
+}
+
 import { runDataDriven, type DataDrivenCase } from '@petrel/base';
+import { DEFAULT_COMPACTION_OPTIONS, levelScores, pickCompaction } from './compaction/picker.js';
+import { LEVELS, Version } from './version/version.js';
+import type { FileMetadata } from './version/version_edit.js';
 
 function runCases(file: string, handler: (c: DataDrivenCase) => string | Promise<string>): Promise<string[]> {
   return runDataDriven(joinPath(testdata, file), handler);
