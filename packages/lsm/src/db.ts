@@ -27,6 +27,7 @@ import { Memtable } from './memtable/memtable.js';
 import { type BlockCache, sharedBlockCache } from './sstable/block_cache.js';
 import { hashForFilter } from './sstable/bloom.js';
 import { DEFAULT_TABLE_OPTIONS, TableBuilder, type TableOptions } from './sstable/table_builder.js';
+import { sharedTableFiles, type TableFiles } from './sstable/table_files.js';
 import { TableReader } from './sstable/table_reader.js';
 import { LEVELS, type Version } from './version/version.js';
 import { type Compaction, type CompactionOptions, compactionFor, DEFAULT_COMPACTION_OPTIONS, deeperRanges, overlapping, pickCompaction, userKeyRange } from './compaction/picker.js';
@@ -53,6 +54,8 @@ export interface DbOptions {
   table?: Partial<TableOptions>;
   /** Defaults to the process-wide cache. */
   blockCache?: BlockCache;
+  /** Limits open table files across databases (default: the process-wide one, 1000 files). */
+  tableFiles?: TableFiles;
   /** Longest stretch a flush works before yielding to the event loop (default 4 ms). */
   flushSliceMs?: number;
   /** Create the database when the directory holds none (default true). */
@@ -101,6 +104,8 @@ export interface DbStats {
   bytesWrittenByUser: number;
   blockCacheHits: number;
   blockCacheMisses: number;
+  /** Table files open now, in the whole process (the limit is shared). */
+  openTableFiles: number;
   writeStalls: number;
   writeStallMs: number;
   writeSlowdowns: number;
@@ -125,6 +130,7 @@ export class Db {
   private readonly maxImmutableMemtables: number;
   private readonly flushSliceMs: number;
   private readonly cache: BlockCache;
+  private readonly tableFiles: TableFiles;
   private readonly tables = new Map<number, TableReader>();
   /** Table files being written (not yet in a Version): never deleted as obsolete. */
   private readonly pendingOutputs = new Set<number>();
@@ -179,6 +185,7 @@ export class Db {
     this.maxImmutableMemtables = options.maxImmutableMemtables ?? 2;
     this.flushSliceMs = options.flushSliceMs ?? 4;
     this.cache = options.blockCache ?? sharedBlockCache();
+    this.tableFiles = options.tableFiles ?? sharedTableFiles();
     this.compactionOptions = { ...DEFAULT_COMPACTION_OPTIONS, ...options.compaction };
     this.l0SlowdownTrigger = options.l0SlowdownTrigger ?? 8;
     this.l0StopTrigger = options.l0StopTrigger ?? 12;
@@ -203,7 +210,7 @@ export class Db {
     await this.versions.recover(this.options.createIfMissing ?? true);
     await this.setAsideStrayTables();
     for (const { file } of this.versions.current.files()) {
-      this.tables.set(file.number, await TableReader.open(this.vfs, this.tablePath(file.number), this.cache));
+      this.tables.set(file.number, await TableReader.open(this.vfs, this.tablePath(file.number), this.cache, this.tableFiles));
     }
     this.lastSequence = this.versions.flushedSequence;
     this.visibleSequence = this.lastSequence;
@@ -397,7 +404,7 @@ export class Db {
       await file.close();
     }
     await this.vfs.syncDir(this.dir);
-    this.tables.set(number, await TableReader.open(this.vfs, path, this.cache));
+    this.tables.set(number, await TableReader.open(this.vfs, path, this.cache, this.tableFiles));
     this.counters.bytesFlushed += result.fileSize;
     const { properties } = result;
     return {
@@ -532,7 +539,7 @@ export class Db {
       if (this.options.compactionFilter !== undefined) job.filter = this.options.compactionFilter;
       const result = await this.executeCompaction(job);
       for (const file of result.outputs) {
-        this.tables.set(file.number, await TableReader.open(this.vfs, this.tablePath(file.number), this.cache));
+        this.tables.set(file.number, await TableReader.open(this.vfs, this.tablePath(file.number), this.cache, this.tableFiles));
         edit.addFile(compaction.outputLevel, file);
       }
       await this.versions.logAndApply(edit);
@@ -761,6 +768,7 @@ export class Db {
       bytesWrittenByUser: this.counters.bytesWrittenByUser,
       blockCacheHits: this.cache.hits,
       blockCacheMisses: this.cache.misses,
+      openTableFiles: this.tableFiles.openFiles,
       writeStalls: this.counters.writeStalls,
       writeStallMs: this.counters.writeStallMs,
       writeSlowdowns: this.counters.writeSlowdowns,

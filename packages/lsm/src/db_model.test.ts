@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Db, type DbOptions, type Snapshot } from './db.js';
+import { TableFiles } from './sstable/table_files.js';
 import { WriteBatch } from './write_batch.js';
 
 type Write = { key: string; value: string | null }[];
@@ -80,7 +81,9 @@ async function runStandalone(seed: number, ops: Op[], options: Partial<DbOptions
   const mem = new MemVfs({ seed });
   const prng = new Prng(seed);
   let fence = new FaultVfs(mem);
-  const open = () => Db.open('/db', { vfs: fence, memtableSizeBytes: 600, table: { blockSizeBytes: 256 }, compaction: SMALL_LEVELS, ...options });
+  // Two open table files at most: most table reads reopen their file (the table-cache limit).
+  const tableFiles = new TableFiles(2);
+  const open = () => Db.open('/db', { vfs: fence, memtableSizeBytes: 600, table: { blockSizeBytes: 256 }, compaction: SMALL_LEVELS, tableFiles, ...options });
   let checkpoints = 0;
   let db = await open();
   let writes: Write[] = [];
@@ -213,7 +216,8 @@ async function runExternal(seed: number, ops: Op[]): Promise<void> {
   const mem = new MemVfs({ seed });
   const prng = new Prng(seed);
   let fence = new FaultVfs(mem);
-  const open = () => Db.open('/db', { vfs: fence, mode: 'external-log', memtableSizeBytes: 600, table: { blockSizeBytes: 256 }, compaction: SMALL_LEVELS });
+  const tableFiles = new TableFiles(3);
+  const open = () => Db.open('/db', { vfs: fence, mode: 'external-log', memtableSizeBytes: 600, table: { blockSizeBytes: 256 }, compaction: SMALL_LEVELS, tableFiles });
   let db = await open();
   let checkpoints = 0;
   /** writes[i] carries decree i + 1. */

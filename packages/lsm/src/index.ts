@@ -6,6 +6,7 @@ export { type InternalIterator } from './iterator/iterator.js';
 export { BlockCache, sharedBlockCache } from './sstable/block_cache.js';
 export { type TableOptions, DEFAULT_TABLE_OPTIONS, TableBuilder } from './sstable/table_builder.js';
 export { TableReader } from './sstable/table_reader.js';
+export { TableFiles, sharedTableFiles } from './sstable/table_files.js';
 export { Memtable } from './memtable/memtable.js';
 export {
   makeInternalKey,

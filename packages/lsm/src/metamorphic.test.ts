@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Db, type DbOptions } from './db.js';
+import { TableFiles } from './sstable/table_files.js';
 import { BlockCache } from './sstable/block_cache.js';
 import { WriteBatch } from './write_batch.js';
 
@@ -16,6 +17,8 @@ const OPTION_SETS: Partial<DbOptions>[] = [
   { memtableSizeBytes: 1 << 20, table: { blockSizeBytes: 4096, restartInterval: 16, bloomBitsPerKey: 10 } },
   { memtableSizeBytes: 2000, table: { blockSizeBytes: 16384, restartInterval: 16, bloomBitsPerKey: 0 } },
   { memtableSizeBytes: 700, table: { blockSizeBytes: 64, restartInterval: 1, bloomBitsPerKey: 4 } },
+  // One open table file at a time: every switch between tables reopens a file.
+  { memtableSizeBytes: 500, table: { blockSizeBytes: 256, restartInterval: 16, bloomBitsPerKey: 10 }, tableFiles: new TableFiles(1) },
 ];
 
 type Op = { kind: 'write'; count: number } | { kind: 'flush' } | { kind: 'get' } | { kind: 'scan'; reverse: boolean } | { kind: 'reopen' };

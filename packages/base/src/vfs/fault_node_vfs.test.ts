@@ -96,4 +96,35 @@ test('NodeVfs: write, read, sync, rename, link, readdir, truncate on a real dire
   assert.is(await nodeVfs.exists(dir), false);
 });
 
+test('openReadSync reads what was written, on every Vfs; a missing file is NOT_FOUND; FaultVfs can fail it', async () => {
+  const base = joinPath(tmpdir(), `petrel-open-sync-${process.pid}`);
+  await nodeVfs.removeTree(base);
+  await nodeVfs.mkdir(base, { recursive: true });
+  try {
+    for (const [vfs, dir] of [[nodeVfs, base], [new MemVfs(), '/d'], [new FaultVfs(new MemVfs()), '/d']] as const) {
+      await vfs.mkdir(dir, { recursive: true });
+      await vfs.writeFile(joinPath(dir, 'f'), Buffer.from('hello'));
+      const file = vfs.openReadSync(joinPath(dir, 'f'));
+      const target = Buffer.alloc(5);
+      assert.is(file.readSync(target, 0, 5, 0), 5);
+      assert.is(target.toString(), 'hello');
+      assert.is(file.size(), 5);
+      await file.close();
+      let code = 'ok';
+      try {
+        vfs.openReadSync(joinPath(dir, 'absent'));
+      } catch (error) {
+        code = (error as PetrelError).code;
+      }
+      assert.is(code, 'NOT_FOUND');
+      if (vfs instanceof FaultVfs) {
+        vfs.inject({ op: 'open', path: 'f' });
+        assert.throws(() => vfs.openReadSync(joinPath(dir, 'f')), /injected I\/O error on open/);
+      }
+    }
+  } finally {
+    await nodeVfs.removeTree(base);
+  }
+});
+
 test.run();

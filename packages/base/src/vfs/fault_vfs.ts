@@ -187,6 +187,11 @@ export class FaultVfs implements Vfs {
     return new FaultFile(await this.inner.open(path, options), this);
   }
 
+  openReadSync(path: string): VfsFile {
+    this.check('open', path);
+    return new FaultFile(this.inner.openReadSync(path), this);
+  }
+
   async readFile(path: string): Promise<Buffer> {
     this.check('readFile', path);
     const data = await this.inner.readFile(path);

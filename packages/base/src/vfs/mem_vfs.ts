@@ -283,6 +283,14 @@ export class MemVfs implements Vfs {
     });
   }
 
+  openReadSync(rawPath: string): VfsFile {
+    const path = normalize(rawPath);
+    const entry = this.live.get(path);
+    if (entry === undefined) throw notFound(path);
+    if (entry.kind !== 'file') throw new PetrelError('IO_ERROR', `${path}: is a directory`, { path });
+    return new MemFile(path, entry.inode, this, this.generation, true);
+  }
+
   readFile(rawPath: string): Promise<Buffer> {
     return this.attempt(() => Buffer.from(this.file(normalize(rawPath)).content()));
   }

@@ -139,6 +139,13 @@ export class NodeVfs implements Vfs {
     });
   }
 
+  openReadSync(path: string): VfsFile {
+    return ioSync(path, () => {
+      const fd = fs.openSync(path, fs.constants.O_RDONLY);
+      return new NodeFile(path, fd, fs.fstatSync(fd).size);
+    });
+  }
+
   readFile(path: string): Promise<Buffer> {
     return io(path, () => fsp.readFile(path));
   }

@@ -47,6 +47,11 @@ export interface VfsFile {
 
 export interface Vfs {
   open(path: string, options?: OpenOptions): Promise<VfsFile>;
+  /**
+   * Opens an existing file for reading, synchronously: for readers that reopen a file they closed
+   * to stay under an open-file limit, in the middle of a synchronous read.
+   */
+  openReadSync(path: string): VfsFile;
   /** The whole content of a file. */
   readFile(path: string): Promise<Buffer>;
   /** Creates or replaces a file with `data`, syncing the data (not the name) when `sync`. */

@@ -11,20 +11,26 @@ import { BLOCK_TRAILER_BYTES, DecodedBlock, decodeHandle, unsealBlock } from './
 import type { BlockCache } from './block_cache.js';
 import { bloomMayContain, hashForFilter } from './bloom.js';
 import { decodeFooter, decodeProperties, FOOTER_BYTES, type Handle, type TableProperties } from './format.js';
+import { closeQuietly, type HandleHolder, type TableFiles } from './table_files.js';
 
-export class TableReader {
+export class TableReader implements HandleHolder {
   private readonly cacheId: number;
   private readonly blockOffsets: number[];
   private readonly blockSizes: number[];
 
+  private closed = false;
+
   private constructor(
+    private readonly vfs: Vfs,
     readonly path: string,
-    private readonly file: VfsFile,
+    /** Undefined while the table-file limit has taken the handle back. */
+    private file: VfsFile | undefined,
     readonly fileSize: number,
     private readonly index: DecodedBlock,
     private readonly filter: Buffer | undefined,
     readonly properties: TableProperties,
     private readonly cache: BlockCache,
+    private readonly files: TableFiles | undefined,
   ) {
     this.cacheId = cache.newId();
     this.blockOffsets = [];
@@ -39,7 +45,8 @@ export class TableReader {
     }
   }
 
-  static async open(vfs: Vfs, path: string, cache: BlockCache): Promise<TableReader> {
+  /** `files`, when given, limits how many tables keep their file open (see table_files.ts). */
+  static async open(vfs: Vfs, path: string, cache: BlockCache, files?: TableFiles): Promise<TableReader> {
     const file = await vfs.open(path, { readOnly: true });
     try {
       const fileSize = file.size();
@@ -50,7 +57,9 @@ export class TableReader {
       const index = DecodedBlock.decode(readBlock(file, path, footer.index), path, footer.index.offset);
       const filter = footer.filter.size > 0 ? readBlock(file, path, footer.filter) : undefined;
       const properties = decodeProperties(readBlock(file, path, footer.properties), path);
-      return new TableReader(path, file, fileSize, index, filter, properties, cache);
+      const reader = new TableReader(vfs, path, file, fileSize, index, filter, properties, cache, files);
+      files?.touch(reader);
+      return reader;
     } catch (error) {
       await file.close();
       throw error;
@@ -66,7 +75,7 @@ export class TableReader {
     const offset = this.blockOffsets[i] as number;
     const cached = this.cache.get(this.cacheId, offset);
     if (cached !== undefined) return cached;
-    const contents = readBlock(this.file, this.path, { offset, size: this.blockSizes[i] as number });
+    const contents = readBlock(this.openFile(), this.path, { offset, size: this.blockSizes[i] as number });
     const block = DecodedBlock.decode(contents, this.path, offset);
     this.cache.set(this.cacheId, offset, block);
     return block;
@@ -112,8 +121,39 @@ export class TableReader {
     return new TableIterator(this);
   }
 
-  close(): Promise<void> {
-    return this.file.close();
+  /** The file handle, reopened if the table-file limit took it. */
+  private openFile(): VfsFile {
+    if (this.closed) throw new PetrelError('CLOSED', `${this.path}: table is closed`, { path: this.path });
+    if (this.file === undefined) {
+      const file = this.vfs.openReadSync(this.path);
+      if (file.size() !== this.fileSize) {
+        closeQuietly(file);
+        throw new PetrelError('CORRUPTION', `${this.path}: reopened table is ${file.size()} bytes, was ${this.fileSize}`, { path: this.path });
+      }
+      this.file = file;
+    }
+    this.files?.touch(this);
+    return this.file;
+  }
+
+  releaseHandle(): void {
+    const file = this.file;
+    this.file = undefined;
+    if (file !== undefined) closeQuietly(file);
+  }
+
+  /** Whether the file handle is open now (tests and stats). */
+  get hasOpenHandle(): boolean {
+    return this.file !== undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.files?.forget(this);
+    const file = this.file;
+    this.file = undefined;
+    if (file !== undefined) await file.close();
   }
 }
 
