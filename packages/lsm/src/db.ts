@@ -17,14 +17,14 @@
  * milliseconds (yielding to the event loop between slices). Writes stall — wait — while
  * `maxImmutableMemtables` are waiting to be flushed, so memory stays bounded.
  */
-import { PetrelError, type Vfs, assert, dirName, initChecksum, joinPath } from '@petrel/base';
+import { PetrelError, type Vfs, assert, dirName, initChecksum, isPetrelError, joinPath } from '@petrel/base';
 import { type Durability, Wal } from '@petrel/wal';
-import { compareUserKeys, KIND_DELETE, KIND_PUT, type Kind, lookupKey, MAX_SEQUENCE } from './format/internal_key.js';
+import { compareUserKeys, KIND_DELETE, KIND_PUT, type Kind, lookupKey, MAX_SEQUENCE, userKeyOf } from './format/internal_key.js';
 import { DbIterator, type IteratorOptions } from './iterator/db_iterator.js';
 import type { InternalIterator } from './iterator/iterator.js';
 import { MergingIterator } from './iterator/merging_iterator.js';
 import { Memtable } from './memtable/memtable.js';
-import { type BlockCache, sharedBlockCache } from './sstable/block_cache.js';
+import { BlockCache, sharedBlockCache } from './sstable/block_cache.js';
 import { hashForFilter } from './sstable/bloom.js';
 import { DEFAULT_TABLE_OPTIONS, TableBuilder, type TableOptions } from './sstable/table_builder.js';
 import { sharedTableFiles, type TableFiles } from './sstable/table_files.js';
@@ -76,6 +76,18 @@ export interface DbOptions {
   disableAutoCompaction?: boolean;
 }
 
+export interface IngestResult {
+  path: string;
+  /** The level the file went to. */
+  level: number;
+  /** The sequence number every entry of the file carries. */
+  sequence: number;
+  entries: number;
+  fileSize: number;
+  /** True when the file was copied because it could not be hard-linked. */
+  copied: boolean;
+}
+
 export interface WriteOptions {
   /** External-log mode: the decree of this write (strictly increasing). */
   decree?: number;
@@ -113,6 +125,8 @@ export interface DbStats {
   stallState: 'none' | 'slowdown' | 'stop';
   compactions: number;
   trivialMoves: number;
+  ingestedFiles: number;
+  bytesIngested: number;
   bytesCompactedRead: number;
   bytesCompactedWritten: number;
   /** Bytes written by flush and compaction over bytes the user wrote. */
@@ -164,6 +178,8 @@ export class Db {
     writeSlowdowns: 0,
     compactions: 0,
     trivialMoves: 0,
+    ingestedFiles: 0,
+    bytesIngested: 0,
     bytesCompactedRead: 0,
     bytesCompactedWritten: 0,
   };
@@ -209,23 +225,31 @@ export class Db {
   private async recover(): Promise<void> {
     await this.versions.recover(this.options.createIfMissing ?? true);
     await this.setAsideStrayTables();
+    // Ingested tables may carry sequences above the flushed one: new writes must go above them.
+    let largestSequence = this.versions.flushedSequence;
     for (const { file } of this.versions.current.files()) {
-      this.tables.set(file.number, await TableReader.open(this.vfs, this.tablePath(file.number), this.cache, this.tableFiles));
+      this.tables.set(file.number, await TableReader.open(this.vfs, this.tablePath(file.number), this.cache, this.tableFiles, file.globalSequence));
+      largestSequence = Math.max(largestSequence, file.largestSequence);
     }
-    this.lastSequence = this.versions.flushedSequence;
+    this.lastSequence = largestSequence;
     this.visibleSequence = this.lastSequence;
     this.lastAppliedDecree = this.versions.lastFlushedDecree;
     if (this.mode === 'standalone') {
       this.wal = await Wal.open({ vfs: this.vfs, dir: joinPath(this.dir, 'wal'), durability: this.options.durability ?? 'fsync' });
+      // Records may sit below an ingested table's sequence (written before it, never flushed, and
+      // not overlapping it: ingestion flushes what overlaps). They keep their own sequences.
+      let replayed = this.versions.flushedSequence;
       for await (const record of this.wal.readFrom(this.versions.flushedSequence + 1)) {
         const batch = WriteBatch.decode(record.data, `${this.dir}/wal record ${record.index}`);
-        if (record.index <= this.lastSequence) {
-          throw new PetrelError('CORRUPTION', `${this.dir}/wal: record ${record.index} overlaps sequence ${this.lastSequence}`, { path: this.dir });
+        if (record.index <= replayed) {
+          throw new PetrelError('CORRUPTION', `${this.dir}/wal: record ${record.index} overlaps sequence ${replayed}`, { path: this.dir });
         }
         this.insert(batch, record.index, 0);
-        this.lastSequence = record.index + batch.count - 1;
+        replayed = record.index + batch.count - 1;
         if (this.immutables.length > 0) await this.waitForFlushes();
       }
+      this.lastSequence = Math.max(largestSequence, replayed);
+      this.visibleSequence = this.lastSequence;
     }
   }
 
@@ -532,6 +556,7 @@ export class Db {
         outputNumbers,
         smallestSnapshot: this.smallestSnapshot(),
         deeperRanges: deeperRanges(this.versions.current, compaction.outputLevel),
+        globalSequences: compaction.inputs.flatMap((file) => (file.globalSequence === undefined ? [] : [[file.number, file.globalSequence] as [number, number]])),
         tableOptions: this.tableOptions,
         targetFileBytes: this.compactionOptions.targetFileBytes,
         nowSeconds: Math.floor(Date.now() / 1000),
@@ -659,6 +684,148 @@ export class Db {
     return result;
   }
 
+  // ---- Ingestion ----
+
+  /**
+   * Adds SSTables made by SstFileWriter (bulk load). Each file, in order, is verified (every block's
+   * checksum, keys in order and unique, sequence 0), hard-linked into the database (copied where
+   * linking fails; the source is left alone), given the next sequence number — so it is newer than
+   * every write made before the call and older than every write after — and placed at the deepest
+   * level where nothing it overlaps lies above it. Memtables that overlap a file are flushed first.
+   * Each file is ingested atomically; a list is not (a failure leaves the files before it in).
+   */
+  async ingest(paths: readonly string[]): Promise<IngestResult[]> {
+    this.checkOpen();
+    const results: IngestResult[] = [];
+    for (const path of paths) results.push(await this.ingestOne(path));
+    return results;
+  }
+
+  private async ingestOne(path: string): Promise<IngestResult> {
+    const { smallestKey, largestKey, entries } = await this.verifyIngestFile(path);
+    // Take the compaction slot: no compaction may move files across levels while the level of
+    // the new file is chosen and installed.
+    while (this.compacting !== undefined) await this.compacting;
+    this.checkOpen();
+    let release!: () => void;
+    this.compacting = new Promise<void>((resolve) => (release = resolve));
+    const number = this.versions.newFileNumber();
+    this.pendingOutputs.add(number);
+    const target = this.tablePath(number);
+    let installed = false;
+    try {
+      let copied = false;
+      try {
+        await this.vfs.link(path, target);
+      } catch {
+        await this.vfs.writeFile(target, await this.vfs.readFile(path), { sync: true });
+        copied = true;
+      }
+      await this.vfs.syncDir(this.dir);
+      // No memtable may hold an older version of a key in the file: reads look in memtables
+      // first. Flush the ones that overlap, and wait out writes still on their way to one.
+      for (let attempt = 0; ; attempt++) {
+        if (attempt >= 1000) throw new PetrelError('APP_BUSY', `ingest of ${path}: writes kept overlapping the file's keys`);
+        await this.lastWrite;
+        this.checkOpen();
+        if (this.memtablesOverlap(smallestKey, largestKey)) {
+          await this.flush();
+          continue;
+        }
+        if (this.visibleSequence !== this.lastSequence) continue;
+        break;
+      }
+      const sequence = ++this.lastSequence;
+      this.visibleSequence = sequence;
+      const version = this.versions.current;
+      let level = LEVELS - 1;
+      for (let candidate = 0; candidate < LEVELS; candidate++) {
+        if (overlapping(version.levels[candidate] as FileMetadata[], smallestKey, largestKey).length > 0) {
+          level = Math.max(0, candidate - 1);
+          break;
+        }
+      }
+      const reader = await TableReader.open(this.vfs, target, this.cache, this.tableFiles, sequence);
+      this.tables.set(number, reader);
+      const file: FileMetadata = {
+        number,
+        size: reader.fileSize,
+        smallest: reader.properties.smallestKey,
+        largest: reader.properties.largestKey,
+        smallestSequence: sequence,
+        largestSequence: sequence,
+        entries,
+        globalSequence: sequence,
+      };
+      await this.versions.logAndApply(new VersionEdit().addFile(level, file));
+      installed = true;
+      this.counters.ingestedFiles++;
+      this.counters.bytesIngested += reader.fileSize;
+      return { path, level, sequence, entries, fileSize: reader.fileSize, copied };
+    } finally {
+      this.pendingOutputs.delete(number);
+      if (!installed) {
+        const reader = this.tables.get(number);
+        this.tables.delete(number);
+        await reader?.close().catch(() => undefined);
+        await this.vfs.unlink(target).catch(() => undefined);
+      }
+      this.compacting = undefined;
+      release();
+      for (const waiter of this.flushWaiters.splice(0)) waiter();
+      if (!this.closed) this.maybeScheduleCompaction();
+    }
+  }
+
+  /** Reads the whole file once: checksums, order, uniqueness, and the sequence 0 of SstFileWriter. */
+  private async verifyIngestFile(path: string): Promise<{ smallestKey: Buffer; largestKey: Buffer; entries: number }> {
+    const reader = await TableReader.open(this.vfs, path, new BlockCache(0)).catch((error: unknown) => {
+      if (isPetrelError(error) && error.code === 'CORRUPTION') throw new PetrelError('INVALID_ARGUMENT', `ingest: ${error.message}`, { path, cause: error });
+      throw error;
+    });
+    try {
+      const { properties } = reader;
+      if (properties.largestSequence !== 0) {
+        throw new PetrelError('INVALID_ARGUMENT', `ingest: ${path} was not made by SstFileWriter (it holds sequences up to ${properties.largestSequence})`, { path });
+      }
+      const iterator = reader.iterator();
+      let previous: Buffer | undefined;
+      let entries = 0;
+      let sliceStart = performance.now();
+      try {
+        for (iterator.seekToFirst(); iterator.valid(); iterator.next()) {
+          const userKey = userKeyOf(iterator.key());
+          if (previous !== undefined && compareUserKeys(previous, userKey) >= 0) {
+            throw new PetrelError('INVALID_ARGUMENT', `ingest: ${path} holds a key twice or out of order`, { path });
+          }
+          previous = Buffer.from(userKey);
+          entries++;
+          if ((entries & 255) === 0 && performance.now() - sliceStart >= this.flushSliceMs) {
+            await new Promise((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+          }
+        }
+      } catch (error) {
+        if (isPetrelError(error) && error.code === 'CORRUPTION') throw new PetrelError('INVALID_ARGUMENT', `ingest: ${error.message}`, { path, cause: error });
+        throw error;
+      }
+      if (entries !== properties.entries) throw new PetrelError('INVALID_ARGUMENT', `ingest: ${path} holds ${entries} entries, its properties say ${properties.entries}`, { path });
+      return { smallestKey: userKeyOf(properties.smallestKey), largestKey: userKeyOf(properties.largestKey), entries };
+    } finally {
+      await reader.close();
+    }
+  }
+
+  private memtablesOverlap(smallest: Buffer, largest: Buffer): boolean {
+    for (const memtable of [this.memtable, ...this.immutables]) {
+      if (memtable.isEmpty) continue;
+      const iterator = memtable.iterator();
+      iterator.seek(lookupKey(smallest, MAX_SEQUENCE));
+      if (iterator.valid() && compareUserKeys(userKeyOf(iterator.key()), largest) <= 0) return true;
+    }
+    return false;
+  }
+
   // ---- Reads ----
 
   private readSequence(options: ReadOptions | undefined): number {
@@ -775,6 +942,8 @@ export class Db {
       stallState: this.stallState(),
       compactions: this.counters.compactions,
       trivialMoves: this.counters.trivialMoves,
+      ingestedFiles: this.counters.ingestedFiles,
+      bytesIngested: this.counters.bytesIngested,
       bytesCompactedRead: this.counters.bytesCompactedRead,
       bytesCompactedWritten: this.counters.bytesCompactedWritten,
       writeAmplification:

@@ -1,5 +1,5 @@
 /** @petrel/lsm: the storage engine. */
-export { Db, type DbOptions, type DbMode, type DbStats, type WriteOptions, type ReadOptions, type Snapshot } from './db.js';
+export { Db, type IngestResult, type DbOptions, type DbMode, type DbStats, type WriteOptions, type ReadOptions, type Snapshot } from './db.js';
 export { WriteBatch, type BatchEntry } from './write_batch.js';
 export { DbIterator, type IteratorOptions } from './iterator/db_iterator.js';
 export { type InternalIterator } from './iterator/iterator.js';
@@ -19,3 +19,4 @@ export {
   type Kind,
   describeInternalKey,
 } from './format/internal_key.js';
+export { SstFileWriter, type SstFileInfo } from './ingest/sst_file_writer.js';

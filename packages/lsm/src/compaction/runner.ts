@@ -23,6 +23,8 @@ import { type CompactionFilter, type CompactionFilterSpec, loadCompactionFilter 
 export interface CompactionJob {
   dir: string;
   inputs: number[];
+  /** Ingested inputs: [file number, global sequence] (see TableReader.open). */
+  globalSequences?: [number, number][];
   /** File numbers reserved for the outputs. */
   outputNumbers: number[];
   smallestSnapshot: number;
@@ -84,8 +86,9 @@ export async function runCompaction(job: CompactionJob, vfs: Vfs, pause?: () => 
     builderFile = undefined;
   };
   try {
+    const globalSequences = new Map(job.globalSequences ?? []);
     for (const number of job.inputs) {
-      const table = await TableReader.open(vfs, joinPath(job.dir, tableFileName(number)), cache);
+      const table = await TableReader.open(vfs, joinPath(job.dir, tableFileName(number)), cache, undefined, globalSequences.get(number));
       tables.push(table);
       result.bytesRead += table.fileSize;
     }

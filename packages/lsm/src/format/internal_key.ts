@@ -38,6 +38,11 @@ export function writeTrailer(target: Buffer, offset: number, sequence: number, k
   target[offset + 7] = 255 - kind;
 }
 
+/** Rewrites the sequence of an internal key in place, keeping its kind (ingested tables). */
+export function setSequence(key: Buffer, sequence: number): void {
+  writeTrailer(key, key.length - TRAILER_BYTES, sequence, kindOf(key));
+}
+
 export function userKeyOf(internalKey: Buffer): Buffer {
   return internalKey.subarray(0, internalKey.length - TRAILER_BYTES);
 }

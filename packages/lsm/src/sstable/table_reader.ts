@@ -4,7 +4,7 @@
  * positional reads and kept, decoded, in the shared block cache.
  */
 import { PetrelError, type Vfs, type VfsFile, assert, readExactSync } from '@petrel/base';
-import { compareBytes, compareInternalKeys, KIND_DELETE, TRAILER_BYTES } from '../format/internal_key.js';
+import { compareBytes, compareInternalKeys, KIND_DELETE, setSequence, TRAILER_BYTES } from '../format/internal_key.js';
 import type { InternalIterator } from '../iterator/iterator.js';
 import type { MemtableLookup } from '../memtable/memtable.js';
 import { BLOCK_TRAILER_BYTES, DecodedBlock, decodeHandle, unsealBlock } from './block.js';
@@ -31,6 +31,8 @@ export class TableReader implements HandleHolder {
     readonly properties: TableProperties,
     private readonly cache: BlockCache,
     private readonly files: TableFiles | undefined,
+    /** An ingested table's sequence, given to every entry in place of the 0 its file holds. */
+    readonly globalSequence: number | undefined,
   ) {
     this.cacheId = cache.newId();
     this.blockOffsets = [];
@@ -45,8 +47,12 @@ export class TableReader implements HandleHolder {
     }
   }
 
-  /** `files`, when given, limits how many tables keep their file open (see table_files.ts). */
-  static async open(vfs: Vfs, path: string, cache: BlockCache, files?: TableFiles): Promise<TableReader> {
+  /**
+   * `files`, when given, limits how many tables keep their file open (see table_files.ts).
+   * `globalSequence` is given for an ingested table (see ingest.ts): its file's entries all carry
+   * sequence 0, and every key read from it carries `globalSequence` instead.
+   */
+  static async open(vfs: Vfs, path: string, cache: BlockCache, files?: TableFiles, globalSequence?: number): Promise<TableReader> {
     const file = await vfs.open(path, { readOnly: true });
     try {
       const fileSize = file.size();
@@ -57,7 +63,17 @@ export class TableReader implements HandleHolder {
       const index = DecodedBlock.decode(readBlock(file, path, footer.index), path, footer.index.offset);
       const filter = footer.filter.size > 0 ? readBlock(file, path, footer.filter) : undefined;
       const properties = decodeProperties(readBlock(file, path, footer.properties), path);
-      const reader = new TableReader(vfs, path, file, fileSize, index, filter, properties, cache, files);
+      if (globalSequence !== undefined) {
+        if (properties.largestSequence !== 0) {
+          throw new PetrelError('CORRUPTION', `${path}: an ingested table must hold sequence 0 only, not up to ${properties.largestSequence}`, { path });
+        }
+        for (const key of index.keys) setSequence(key, globalSequence);
+        setSequence(properties.smallestKey, globalSequence);
+        setSequence(properties.largestKey, globalSequence);
+        properties.smallestSequence = globalSequence;
+        properties.largestSequence = globalSequence;
+      }
+      const reader = new TableReader(vfs, path, file, fileSize, index, filter, properties, cache, files, globalSequence);
       files?.touch(reader);
       return reader;
     } catch (error) {
@@ -77,6 +93,7 @@ export class TableReader implements HandleHolder {
     if (cached !== undefined) return cached;
     const contents = readBlock(this.openFile(), this.path, { offset, size: this.blockSizes[i] as number });
     const block = DecodedBlock.decode(contents, this.path, offset);
+    if (this.globalSequence !== undefined) for (const key of block.keys) setSequence(key, this.globalSequence);
     this.cache.set(this.cacheId, offset, block);
     return block;
   }

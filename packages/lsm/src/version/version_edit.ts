@@ -10,6 +10,9 @@
  *                              lengthPrefixed smallest, lengthPrefixed largest (internal keys),
  *                              varint64 smallest sequence, varint64 largest sequence, varint64 entries
  *   tag 6  custom              string key, lengthPrefixed value (empty value deletes the key)
+ *   tag 7  ingestedFile        the fields of tag 5, then varint64 globalSequence: a table made by
+ *                              SstFileWriter (entries at sequence 0) read as if every entry had
+ *                              globalSequence
  *
  * Unknown tags are CORRUPTION (a newer writer must bump the manifest's format version instead).
  */
@@ -23,6 +26,8 @@ export interface FileMetadata {
   smallestSequence: number;
   largestSequence: number;
   entries: number;
+  /** Set for an ingested table: the sequence every entry is read with (the file holds 0). */
+  globalSequence?: number;
 }
 
 export class VersionEdit {
@@ -50,9 +55,10 @@ export class VersionEdit {
     if (this.lastFlushedDecree !== undefined) writer.varint32(3).varint64(this.lastFlushedDecree);
     for (const { level, number } of this.deletedFiles) writer.varint32(4).varint32(level).varint64(number);
     for (const { level, file } of this.newFiles) {
-      writer.varint32(5).varint32(level).varint64(file.number).varint64(file.size);
+      writer.varint32(file.globalSequence === undefined ? 5 : 7).varint32(level).varint64(file.number).varint64(file.size);
       writer.lengthPrefixed(file.smallest).lengthPrefixed(file.largest);
       writer.varint64(file.smallestSequence).varint64(file.largestSequence).varint64(file.entries);
+      if (file.globalSequence !== undefined) writer.varint64(file.globalSequence);
     }
     for (const [key, value] of this.custom) writer.varint32(6).string(key).lengthPrefixed(value);
     return writer.toBuffer();
@@ -76,9 +82,10 @@ export class VersionEdit {
         case 4:
           edit.deleteFile(reader.varint32(), reader.varint64());
           break;
-        case 5: {
+        case 5:
+        case 7: {
           const level = reader.varint32();
-          edit.addFile(level, {
+          const file: FileMetadata = {
             number: reader.varint64(),
             size: reader.varint64(),
             smallest: Buffer.from(reader.lengthPrefixed()),
@@ -86,7 +93,9 @@ export class VersionEdit {
             smallestSequence: reader.varint64(),
             largestSequence: reader.varint64(),
             entries: reader.varint64(),
-          });
+          };
+          if (tag === 7) file.globalSequence = reader.varint64();
+          edit.addFile(level, file);
           break;
         }
         case 6:
