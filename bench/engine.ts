@@ -45,27 +45,38 @@ interface EngineResult {
   writeAmplification: number | undefined;
   dbBytes: number;
   maxStallMs: number;
+  /** The worst stall of each phase (workloads, opens, closes), to find where a stall comes from. */
+  stallByPhase: Record<string, number>;
 }
 
 async function runEngine(engine: EngineUnderTest, workload: ReturnType<typeof makeWorkload>): Promise<EngineResult> {
   const opsPerSec = {} as Record<WorkloadName, number>;
   const histogram = monitorEventLoopDelay({ resolution: 5 });
+  const stallByPhase: Record<string, number> = {};
+  let worst = 0;
+  const phase = async (name: string, action: () => Promise<unknown>) => {
+    histogram.reset();
+    await action();
+    const max = histogram.max / 1e6;
+    stallByPhase[name] = Math.round(max * 10) / 10;
+    worst = Math.max(worst, max);
+  };
   const time = async (name: WorkloadName, ops: number, action: () => Promise<unknown>) => {
     const started = performance.now();
-    await action();
+    await phase(name, action);
     const seconds = (performance.now() - started) / 1000;
     opsPerSec[name] = ops / seconds;
     process.stderr.write(`  ${engine.name} ${name}: ${Math.round(opsPerSec[name]).toLocaleString('en-US')} ops/s\n`);
   };
   const dir = (name: string) => join(root, `${engine.name}-${name}`);
   histogram.enable();
-  await engine.open(dir('seq'));
+  await phase('open seq', () => engine.open(dir('seq')));
   await time('fillseq', COUNT, () => engine.fill(workload.sequential, workload.values));
-  await engine.close();
-  await engine.open(dir('random'));
+  await phase('close seq', () => engine.close());
+  await phase('open random', () => engine.open(dir('random')));
   await time('fillrandom', COUNT, () => engine.fill(workload.shuffled, workload.values));
   await time('overwrite', COUNT, () => engine.fill(workload.reads, workload.values));
-  await engine.settle();
+  await phase('settle', () => engine.settle());
   const writeAmplification = engine.writeAmplification();
   await time('readrandom', COUNT, async () => {
     const found = await engine.read(workload.reads);
@@ -76,13 +87,14 @@ async function runEngine(engine: EngineUnderTest, workload: ReturnType<typeof ma
     if (found !== 0) throw new Error(`${engine.name}: readmissing found ${found}`);
   });
   await time('seekrandom', workload.seeks.length, () => engine.seek(workload.seeks, 100));
-  await engine.close();
+  await phase('close random', () => engine.close());
   const dbBytes = diskBytes(dir('random'));
-  await engine.open(dir('batch'));
+  await phase('open batch', () => engine.open(dir('batch')));
   await time('fillbatch', COUNT, () => engine.fillBatch(workload.shuffled, workload.values, 100));
-  await engine.close();
+  await phase('close batch', () => engine.close());
   histogram.disable();
-  return { opsPerSec, writeAmplification, dbBytes, maxStallMs: histogram.max / 1e6 };
+  process.stderr.write(`  ${engine.name} worst event-loop stall by phase (ms): ${JSON.stringify(stallByPhase)}\n`);
+  return { opsPerSec, writeAmplification, dbBytes, maxStallMs: worst, stallByPhase };
 }
 
 await initChecksum();
@@ -126,4 +138,5 @@ report('engine', {
   writeAmplification: petrel.writeAmplification === undefined ? null : round(petrel.writeAmplification),
   dbBytes: { petrel: petrel.dbBytes, leveldb: leveldb?.dbBytes ?? null },
   maxEventLoopStallMs: round(petrel.maxStallMs, 1),
+  stallByPhaseMs: petrel.stallByPhase,
 });

@@ -19,11 +19,11 @@
  */
 import { PetrelError, type Vfs, assert, dirName, initChecksum, isPetrelError, joinPath } from '@petrel/base';
 import { type Durability, Wal } from '@petrel/wal';
-import { compareUserKeys, KIND_DELETE, KIND_PUT, type Kind, lookupKey, MAX_SEQUENCE, userKeyOf } from './format/internal_key.js';
+import { compareBytes, compareUserKeys, KIND_DELETE, KIND_PUT, type Kind, lookupKey, MAX_SEQUENCE, TRAILER_BYTES, userKeyOf } from './format/internal_key.js';
 import { DbIterator, type IteratorOptions } from './iterator/db_iterator.js';
 import type { InternalIterator } from './iterator/iterator.js';
 import { MergingIterator } from './iterator/merging_iterator.js';
-import { Memtable } from './memtable/memtable.js';
+import { Memtable, type MemtableLookup } from './memtable/memtable.js';
 import { BlockCache, sharedBlockCache } from './sstable/block_cache.js';
 import { hashForFilter } from './sstable/bloom.js';
 import { DEFAULT_TABLE_OPTIONS, TableBuilder, type TableOptions } from './sstable/table_builder.js';
@@ -37,7 +37,7 @@ import { type CompactionJob, type CompactionResult, runCompaction } from './comp
 import { NodeVfs } from '@petrel/base';
 import { type FileMetadata, VersionEdit } from './version/version_edit.js';
 import { VersionSet } from './version/version_set.js';
-import { WriteBatch } from './write_batch.js';
+import { encodeSinglePut, WriteBatch } from './write_batch.js';
 
 export type DbMode = 'standalone' | 'external-log';
 
@@ -256,7 +256,17 @@ export class Db {
   // ---- Writes ----
 
   put(key: Uint8Array, value: Uint8Array, options?: WriteOptions): Promise<void> {
-    return this.write(new WriteBatch().put(key, value), options);
+    if (this.mode === 'external-log' || options?.decree !== undefined || this.closed || this.backgroundError !== undefined || this.mustStall()) {
+      return this.write(new WriteBatch().put(key, value), options);
+    }
+    // Standalone fast path: one buffer holds the log record, and the memtable keeps views of it.
+    const encoded = encodeSinglePut(key, value);
+    const sequence = ++this.lastSequence;
+    const written = (this.wal as Wal).append({ index: sequence, data: encoded.data }).then(() => {
+      if (!this.closed) this.insertOne(sequence, KIND_PUT, encoded.key, encoded.value);
+    });
+    this.lastWrite = written.catch(() => undefined);
+    return written;
   }
 
   del(key: Uint8Array, options?: WriteOptions): Promise<void> {
@@ -301,6 +311,13 @@ export class Db {
     });
     this.lastWrite = written.catch(() => undefined);
     return written;
+  }
+
+  private insertOne(sequence: number, kind: Kind, key: Buffer, value: Buffer): void {
+    this.memtable.add(sequence, kind, key, value);
+    this.counters.bytesWrittenByUser += key.length + value.length;
+    this.visibleSequence = sequence;
+    if (this.memtable.approximateBytes >= this.memtableSizeBytes) this.rotateMemtable();
   }
 
   private insert(batch: WriteBatch, firstSequence: number, decree: number): void {
@@ -836,8 +853,11 @@ export class Db {
   get(key: Uint8Array, options?: ReadOptions): Buffer | undefined {
     this.checkOpen();
     const sequence = this.readSequence(options);
-    let result = this.memtable.get(key, sequence);
-    if (result.found) return result.deleted ? undefined : result.value;
+    let result: MemtableLookup;
+    if (!this.memtable.isEmpty) {
+      result = this.memtable.get(key, sequence);
+      if (result.found) return result.deleted ? undefined : result.value;
+    }
     for (let i = this.immutables.length - 1; i >= 0; i--) {
       result = (this.immutables[i] as Memtable).get(key, sequence);
       if (result.found) return result.deleted ? undefined : result.value;
@@ -865,9 +885,12 @@ export class Db {
   }
 
   private fileMayHold(file: FileMetadata, key: Uint8Array): boolean {
-    const smallest = file.smallest.subarray(0, file.smallest.length - 8);
-    const largest = file.largest.subarray(0, file.largest.length - 8);
-    return compareUserKeys(key, smallest) >= 0 && compareUserKeys(key, largest) <= 0;
+    // Offsets, not subarrays: this runs for every L0 file on every get.
+    const { smallest, largest } = file;
+    return (
+      compareBytes(key, 0, key.length, smallest, 0, smallest.length - TRAILER_BYTES) >= 0 &&
+      compareBytes(key, 0, key.length, largest, 0, largest.length - TRAILER_BYTES) <= 0
+    );
   }
 
   private table(number: number): TableReader {
@@ -993,13 +1016,13 @@ function findFile(files: readonly FileMetadata[], key: Uint8Array): FileMetadata
   while (low < high) {
     const middle = (low + high) >>> 1;
     const largest = (files[middle] as FileMetadata).largest;
-    if (compareUserKeys(largest.subarray(0, largest.length - 8), key) < 0) low = middle + 1;
+    if (compareBytes(largest, 0, largest.length - TRAILER_BYTES, key, 0, key.length) < 0) low = middle + 1;
     else high = middle;
   }
   const file = files[low];
   if (file === undefined) return undefined;
-  const smallest = file.smallest.subarray(0, file.smallest.length - 8);
-  return compareUserKeys(key, smallest) >= 0 ? file : undefined;
+  const smallest = file.smallest;
+  return compareBytes(key, 0, key.length, smallest, 0, smallest.length - TRAILER_BYTES) >= 0 ? file : undefined;
 }
 
 export { KIND_DELETE, KIND_PUT, type Kind };

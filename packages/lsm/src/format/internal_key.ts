@@ -78,6 +78,21 @@ export function compareBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uin
   return aLength - bLength;
 }
 
+/**
+ * Three bytes of a user key at `at` as one 24-bit integer, zero-padded past `end`. Six of them
+ * (18 bytes) let the memtable and decoded blocks compare keys as small integers — V8 keeps
+ * 24-bit values unboxed — touching the key bytes only when two keys agree on all six.
+ */
+export function keyChunk(bytes: Uint8Array, at: number, end: number): number {
+  if (at + 3 <= end) return ((bytes[at] as number) << 16) | ((bytes[at + 1] as number) << 8) | (bytes[at + 2] as number);
+  let value = 0;
+  for (let i = 0; i < 3; i++) value = (value << 8) | (at + i < end ? (bytes[at + i] as number) : 0);
+  return value;
+}
+
+/** User-key bytes that keyChunk covers in six chunks. */
+export const CHUNKED_BYTES = 18;
+
 /** Orders internal keys: user key ascending, then newest first. */
 export function compareInternalKeys(a: Buffer, b: Buffer): number {
   const aUser = a.length - TRAILER_BYTES;

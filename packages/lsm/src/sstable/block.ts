@@ -13,6 +13,7 @@
  * a lookup in a cached block is a binary search with no parsing.
  */
 import { BufferReader, BufferWriter, PetrelError, checksum32, putVarint, varintLength } from '@petrel/base';
+import { CHUNKED_BYTES, compareBytes, compareInternalKeys, keyChunk, TRAILER_BYTES } from '../format/internal_key.js';
 
 export const BLOCK_TRAILER_BYTES = 5;
 export const COMPRESSION_NONE = 0;
@@ -109,16 +110,76 @@ export class DecodedBlock {
 
   /** Memory the decoded block holds, for cache accounting. */
   get charge(): number {
-    return this.data.length + this.keys.length * 96;
+    return this.data.length + this.keys.length * 124;
   }
+
+  /**
+   * Per key: its user key's first 18 bytes as six 24-bit chunks and its user-key length (7
+   * integers a key), built on the first search of the block; see lowerBoundInternal.
+   */
+  private chunks: Int32Array | undefined;
 
   /** Index of the first key ≥ target under `compare`, or count. */
   lowerBound(target: Buffer, compare: (a: Buffer, b: Buffer) => number): number {
+    if (compare === compareInternalKeys) return this.lowerBoundInternal(target);
     let low = 0;
     let high = this.keys.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
       if (compare(this.keys[middle] as Buffer, target) < 0) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
+  /**
+   * lowerBound under compareInternalKeys, comparing the keys' chunks as integers and reading key
+   * bytes only past 18 equal bytes or for equal user keys (then the trailers decide).
+   */
+  private lowerBoundInternal(target: Buffer): number {
+    const keys = this.keys;
+    let chunks = this.chunks;
+    if (chunks === undefined) {
+      chunks = new Int32Array(keys.length * 7);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i] as Buffer;
+        const userLength = key.length - TRAILER_BYTES;
+        const base = i * 7;
+        for (let c = 0; c < 6; c++) chunks[base + c] = keyChunk(key, c * 3, userLength);
+        chunks[base + 6] = userLength;
+      }
+      this.chunks = chunks;
+    }
+    const targetUser = target.length - TRAILER_BYTES;
+    const t0 = keyChunk(target, 0, targetUser);
+    const t1 = keyChunk(target, 3, targetUser);
+    const t2 = keyChunk(target, 6, targetUser);
+    const t3 = keyChunk(target, 9, targetUser);
+    const t4 = keyChunk(target, 12, targetUser);
+    const t5 = keyChunk(target, 15, targetUser);
+    let low = 0;
+    let high = keys.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const base = middle * 7;
+      let difference = (chunks[base] as number) - t0;
+      if (difference === 0) difference = (chunks[base + 1] as number) - t1;
+      if (difference === 0) difference = (chunks[base + 2] as number) - t2;
+      if (difference === 0) difference = (chunks[base + 3] as number) - t3;
+      if (difference === 0) difference = (chunks[base + 4] as number) - t4;
+      if (difference === 0) difference = (chunks[base + 5] as number) - t5;
+      if (difference === 0) {
+        const key = keys[middle] as Buffer;
+        const userLength = chunks[base + 6] as number;
+        if (userLength > CHUNKED_BYTES && targetUser > CHUNKED_BYTES) {
+          difference = compareBytes(key, CHUNKED_BYTES, userLength, target, CHUNKED_BYTES, targetUser);
+        } else {
+          difference = userLength - targetUser;
+        }
+        // The same user key: the trailers (inverted sequence, then kind) decide, bytewise.
+        if (difference === 0) difference = compareBytes(key, userLength, key.length, target, targetUser, target.length);
+      }
+      if (difference < 0) low = middle + 1;
       else high = middle;
     }
     return low;

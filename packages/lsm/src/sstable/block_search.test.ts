@@ -1,0 +1,36 @@
+/**
+ * DecodedBlock's chunked binary search must agree with a plain binary search under
+ * compareInternalKeys, for keys around the 18 chunked bytes (prefixes, zero bytes, long shared
+ * prefixes, equal user keys with several sequences).
+ */
+import { propertyParameters } from '@petrel/base';
+import fc from 'fast-check';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compareInternalKeys, KIND_DELETE, KIND_PUT, makeInternalKey } from '../format/internal_key.js';
+import { BlockBuilder, DecodedBlock } from './block.js';
+
+const byte = fc.constantFrom(0x00, 0x01, 0x61, 0xff);
+const userKey = fc.oneof(
+  fc.array(byte, { maxLength: 24 }).map((bytes) => Uint8Array.from(bytes)),
+  fc.tuple(fc.integer({ min: 15, max: 21 }), fc.array(byte, { maxLength: 3 })).map(([length, tail]) => Uint8Array.from([...Buffer.alloc(length, 0x61), ...tail])),
+);
+const internalKey = fc.tuple(userKey, fc.integer({ min: 1, max: 5 }), fc.constantFrom(KIND_PUT, KIND_DELETE)).map(([key, sequence, kind]) => makeInternalKey(key, sequence, kind));
+
+test('the chunked lowerBound equals a plain binary search', () => {
+  fc.assert(
+    fc.property(fc.uniqueArray(internalKey, { minLength: 1, maxLength: 80, selector: (key) => key.toString('hex') }), fc.array(internalKey, { minLength: 1, maxLength: 20 }), (keys, targets) => {
+      keys.sort(compareInternalKeys);
+      const builder = new BlockBuilder(4);
+      for (const key of keys) builder.add(key, Buffer.from('v'));
+      const block = DecodedBlock.decode(builder.finish(), 'test', 0);
+      const plain = (a: Buffer, b: Buffer) => compareInternalKeys(a, b);
+      for (const target of [...targets, ...keys]) {
+        assert.is(block.lowerBound(target, compareInternalKeys), block.lowerBound(target, plain), `target ${target.toString('hex')}`);
+      }
+    }),
+    propertyParameters(300, 5000),
+  );
+});
+
+test.run();
