@@ -31,6 +31,8 @@ export const ERROR_CODES = [
   'NO_SPACE',
   'CLOSED',
   'UNSUPPORTED_VERSION',
+  // Meta high availability: this meta server is not (or no longer) the leader.
+  'NOT_LEADER',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
