@@ -1,0 +1,88 @@
+/** Prometheus text output, and the status endpoint over real HTTP on 127.0.0.1. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MetricsRegistry, startStatusServer } from './metrics.js';
+
+test('counters, gauges and histograms print in the Prometheus text format', () => {
+  const registry = new MetricsRegistry();
+  const requests = registry.counter('petrel_requests_total', 'Requests served.');
+  requests.inc({ op: 'get' });
+  requests.inc({ op: 'get' }, 2);
+  requests.inc({ op: 'set' });
+  registry.gauge('petrel_partitions', 'Partitions by role.', () => [
+    [{ role: 'primary' }, 3],
+    [{ role: 'secondary' }, 5],
+  ]);
+  registry.gauge('petrel_up', 'Always 1.', () => 1);
+  const latency = registry.histogram('petrel_latency_seconds', 'Latency.', [0.001, 0.01]);
+  const get = latency.child({ op: 'get' });
+  get.observe(0.0005);
+  get.observe(0.005);
+  get.observe(0.5);
+  assert.is(requests.get({ op: 'get' }), 3);
+  assert.is(
+    registry.text(),
+    [
+      '# HELP petrel_requests_total Requests served.',
+      '# TYPE petrel_requests_total counter',
+      'petrel_requests_total{op="get"} 3',
+      'petrel_requests_total{op="set"} 1',
+      '# HELP petrel_partitions Partitions by role.',
+      '# TYPE petrel_partitions gauge',
+      'petrel_partitions{role="primary"} 3',
+      'petrel_partitions{role="secondary"} 5',
+      '# HELP petrel_up Always 1.',
+      '# TYPE petrel_up gauge',
+      'petrel_up 1',
+      '# HELP petrel_latency_seconds Latency.',
+      '# TYPE petrel_latency_seconds histogram',
+      'petrel_latency_seconds_bucket{op="get",le="0.001"} 1',
+      'petrel_latency_seconds_bucket{op="get",le="0.01"} 2',
+      'petrel_latency_seconds_bucket{op="get",le="+Inf"} 3',
+      'petrel_latency_seconds_sum{op="get"} 0.5055',
+      'petrel_latency_seconds_count{op="get"} 3',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('bad names, label names, decreasing counters and duplicate metrics are refused', () => {
+  const registry = new MetricsRegistry();
+  assert.throws(() => registry.counter('bad-name', 'x'), /bad metric name/);
+  const counter = registry.counter('ok_total', 'x');
+  assert.throws(() => counter.inc({ 'bad-label': 'v' }), /bad metric label name/);
+  assert.throws(() => counter.inc(undefined, -1), /cannot go down/);
+  assert.throws(() => registry.counter('ok_total', 'again'), /registered twice/);
+  assert.throws(() => registry.histogram('h', 'x', [1, 1]), /buckets must increase/);
+});
+
+test('label values are escaped', () => {
+  const registry = new MetricsRegistry();
+  registry.counter('c_total', 'x').inc({ table: 'a"b\\c\nd' });
+  assert.match(registry.text(), /c_total\{table="a\\"b\\\\c\\nd"\} 1/);
+});
+
+test('the status server answers /metrics, /health (200 or 503) and 404 on 127.0.0.1', async () => {
+  const registry = new MetricsRegistry();
+  registry.gauge('petrel_up', 'Always 1.', () => 1);
+  let healthy = true;
+  const server = await startStatusServer({ port: 0, registry, health: () => ({ healthy, partitions: 8 }) });
+  try {
+    const base = `http://127.0.0.1:${server.port}`;
+    const metrics = await fetch(`${base}/metrics`);
+    assert.is(metrics.status, 200);
+    assert.match(metrics.headers.get('content-type') ?? '', /text\/plain; version=0.0.4/);
+    assert.match(await metrics.text(), /petrel_up 1/);
+    const health = await fetch(`${base}/health`);
+    assert.is(health.status, 200);
+    assert.equal(await health.json(), { healthy: true, partitions: 8 });
+    healthy = false;
+    assert.is((await fetch(`${base}/health`)).status, 503);
+    assert.is((await fetch(`${base}/nothing`)).status, 404);
+    assert.is((await fetch(`${base}/metrics`, { method: 'POST' })).status, 405);
+  } finally {
+    await server.close();
+  }
+});
+
+test.run();
