@@ -1,2 +1,2 @@
-/** @petrel/replica: not built yet (see the open issues). */
-export {};
+/** @petrel/replica: the partition state machine (storage app) and its storage engines. */
+export * from './app/index.js';
