@@ -17,7 +17,7 @@
  * milliseconds (yielding to the event loop between slices). Writes stall — wait — while
  * `maxImmutableMemtables` are waiting to be flushed, so memory stays bounded.
  */
-import { PetrelError, type Vfs, assert, dirName, initChecksum, isPetrelError, joinPath } from '@petrel/base';
+import { type Clock, PetrelError, type Vfs, assert, dirName, initChecksum, isPetrelError, joinPath } from '@petrel/base';
 import { type Durability, Wal } from '@petrel/wal';
 import { compareBytes, compareUserKeys, KIND_DELETE, KIND_PUT, type Kind, lookupKey, MAX_SEQUENCE, TRAILER_BYTES, userKeyOf } from './format/internal_key.js';
 import { DbIterator, type IteratorOptions } from './iterator/db_iterator.js';
@@ -68,6 +68,8 @@ export interface DbOptions {
   compactionPool?: CompactionPool;
   /** Per-record keep/drop/rewrite during compaction. */
   compactionFilter?: CompactionFilterSpec;
+  /** The clock whose time compaction filters see (default: the system clock). */
+  clock?: Clock;
   /** Writes slow down (1 ms each) once L0 holds this many files (default 8). */
   l0SlowdownTrigger?: number;
   /** Writes stop until compaction catches up once L0 holds this many files (default 12). */
@@ -184,6 +186,7 @@ export class Db {
     bytesCompactedWritten: 0,
   };
   private readonly compactionOptions: CompactionOptions;
+  private compactionFilter: CompactionFilterSpec | undefined;
   private readonly compactionPointers: (Buffer | undefined)[] = new Array(LEVELS).fill(undefined);
   private compacting: Promise<void> | undefined;
   private readonly l0SlowdownTrigger: number;
@@ -203,6 +206,7 @@ export class Db {
     this.cache = options.blockCache ?? sharedBlockCache();
     this.tableFiles = options.tableFiles ?? sharedTableFiles();
     this.compactionOptions = { ...DEFAULT_COMPACTION_OPTIONS, ...options.compaction };
+    this.compactionFilter = options.compactionFilter;
     this.l0SlowdownTrigger = options.l0SlowdownTrigger ?? 8;
     this.l0StopTrigger = options.l0StopTrigger ?? 12;
   }
@@ -347,9 +351,18 @@ export class Db {
   }
 
   private stallState(): 'none' | 'slowdown' | 'stop' {
+    // With automatic compaction off, an L0 stop lasts until a manual compactRange.
     if (this.immutables.length >= this.maxImmutableMemtables || this.l0Files() >= this.l0StopTrigger) return 'stop';
     if (this.l0Files() >= this.l0SlowdownTrigger) return 'slowdown';
     return 'none';
+  }
+
+  /**
+   * Replaces the compaction filter (or its options) for compactions that start from now on —
+   * e.g. when a table's default TTL changes. Undefined removes it.
+   */
+  setCompactionFilter(spec: CompactionFilterSpec | undefined): void {
+    this.compactionFilter = spec;
   }
 
   private mustStall(): boolean {
@@ -576,9 +589,9 @@ export class Db {
         globalSequences: compaction.inputs.flatMap((file) => (file.globalSequence === undefined ? [] : [[file.number, file.globalSequence] as [number, number]])),
         tableOptions: this.tableOptions,
         targetFileBytes: this.compactionOptions.targetFileBytes,
-        nowSeconds: Math.floor(Date.now() / 1000),
+        nowSeconds: Math.floor((this.options.clock?.wallMs() ?? Date.now()) / 1000),
       };
-      if (this.options.compactionFilter !== undefined) job.filter = this.options.compactionFilter;
+      if (this.compactionFilter !== undefined) job.filter = this.compactionFilter;
       const result = await this.executeCompaction(job);
       for (const file of result.outputs) {
         this.tables.set(file.number, await TableReader.open(this.vfs, this.tablePath(file.number), this.cache, this.tableFiles));

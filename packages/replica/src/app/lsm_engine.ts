@@ -119,6 +119,7 @@ export class LsmEngine implements StorageEngine {
 
   setDefaultTtlSeconds(seconds: number): void {
     this.filterSpec.options = { defaultTtlSeconds: seconds };
+    this.db.setCompactionFilter({ ...this.filterSpec });
   }
 
   close(): Promise<void> {
