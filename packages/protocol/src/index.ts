@@ -5,3 +5,4 @@ export { listen, connect, parseAddress, type Listener, type ListenOptions } from
 export * from './data_model/index.js';
 export * from './messages/index.js';
 export { encodeValue, decodeValue, type PlainValue } from './cluster/value_codec.js';
+export * from './cluster/cluster_messages.js';
