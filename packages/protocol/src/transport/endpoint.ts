@@ -6,12 +6,13 @@ import { PetrelError } from '@petrel/base';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Connection, type ConnectionLimits, DEFAULT_LIMITS } from './connection.js';
 
-export function parseAddress(address: string): { host: string; port: number } {
+/** `host:port` or a ws:// URL. `forListening` allows port 0 (any free port). */
+export function parseAddress(address: string, forListening = false): { host: string; port: number } {
   const stripped = address.replace(/^wss?:\/\//, '').replace(/\/$/, '');
   const colon = stripped.lastIndexOf(':');
   const host = stripped.slice(0, colon);
   const port = Number(stripped.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
+  if (colon <= 0 || !Number.isInteger(port) || port < (forListening ? 0 : 1) || port > 65535) {
     throw new PetrelError('INVALID_ARGUMENT', `bad server address "${address}": expected host:port`);
   }
   return { host: host.replace(/^\[|\]$/g, ''), port };

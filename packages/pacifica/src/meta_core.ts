@@ -1,0 +1,425 @@
+/**
+ * MetaCore: the meta server's configuration logic as a pure state machine — failure detection by
+ * beacons, the configuration of every partition, and the cure of partitions that lost members.
+ *
+ * - A configuration changes only by compare-and-set on its ballot: a change built on ballot b
+ *   becomes ballot b + 1, and only while the partition is at b with no other change in flight.
+ *   The new configuration is persisted (`persist`, then `persisted`) before it is applied,
+ *   answered or announced. A request on the current ballot that cannot be granted is fenced:
+ *   the same membership is persisted at the next ballot, so a copy of the request delayed in the
+ *   network can never be granted after its primary gave up on it.
+ * - A replica server is dead once `graceMs` passed since the receive time of its last beacon. Its
+ *   lease session is bumped at that instant, so no later acknowledgement can extend a lease it
+ *   held; the bump is persisted before any configuration change that follows from it.
+ * - Cure, per partition, one change at a time: a dead (or lost) primary is replaced by the live
+ *   secondary with the fewest primaries; dead secondaries are removed; with no member left the
+ *   configuration empties and remembers its last members (`lastDrops`), one of which must come back
+ *   to be primary again; below the replica count, the primary is asked to add a learner, a
+ *   returning replica first.
+ * - After a restart the meta knows every server as freshly alive: none is declared dead before a
+ *   full grace period, which outlasts any lease granted before the restart.
+ */
+import { assert } from '@petrel/base';
+import type { MetaEffect, MetaInput, MetaRecord } from './effects.js';
+import type { ConfigChangeMessage, ConfigSyncMessage, Message, ReplicaReport } from './messages.js';
+import type { PlantedBugs, ReplicationOptions } from './options.js';
+import { validateReplicationOptions } from './options.js';
+import type { Gpid, NodeId, PartitionConfiguration } from './types.js';
+import { isMember, membersOf } from './types.js';
+
+export interface MetaParameters {
+  readonly node: NodeId;
+  readonly replicaServers: readonly NodeId[];
+  readonly options: ReplicationOptions;
+  readonly bugs?: PlantedBugs;
+}
+
+/** What the meta keeps durably: folded from its records by `applyMetaRecord`. */
+export interface MetaDurableState {
+  readonly configs: ReadonlyMap<Gpid, PartitionConfiguration>;
+  readonly sessions: ReadonlyMap<NodeId, number>;
+}
+
+export function emptyMetaState(): MetaDurableState {
+  return { configs: new Map(), sessions: new Map() };
+}
+
+/** Folds one durable record into a state (how a driver rebuilds the meta's state after a restart). */
+export function applyMetaRecord(state: MetaDurableState, record: MetaRecord): MetaDurableState {
+  if (record.kind === 'config') {
+    const configs = new Map(state.configs);
+    configs.set(record.config.gpid, record.config);
+    return { configs, sessions: state.sessions };
+  }
+  const sessions = new Map(state.sessions);
+  sessions.set(record.node, record.session);
+  return { configs: state.configs, sessions };
+}
+
+interface NodeState {
+  alive: boolean;
+  lastBeaconAt: number;
+  session: number;
+}
+
+interface PendingChange {
+  readonly config: PartitionConfiguration;
+  readonly token: number;
+  readonly requester: NodeId | null;
+  /** Whether the requester's change was granted (false: a fence that refuses it). */
+  readonly granted: boolean;
+}
+
+interface LearnerProposal {
+  readonly node: NodeId;
+  readonly ballot: number;
+  readonly at: number;
+}
+
+export class MetaCore {
+  readonly node: NodeId;
+  private readonly options: ReplicationOptions;
+  private readonly bugs: PlantedBugs;
+  private readonly nodes = new Map<NodeId, NodeState>();
+  private readonly configs = new Map<Gpid, PartitionConfiguration>();
+  private readonly pending = new Map<Gpid, PendingChange>();
+  private readonly pendingByToken = new Map<number, Gpid>();
+  private readonly reports = new Map<Gpid, Map<NodeId, ReplicaReport>>();
+  private readonly learnerProposals = new Map<Gpid, LearnerProposal>();
+  private out: MetaEffect[] = [];
+  private nextToken = 1;
+
+  constructor(parameters: MetaParameters, now: number, durable: MetaDurableState) {
+    this.node = parameters.node;
+    this.options = parameters.options;
+    this.bugs = parameters.bugs ?? {};
+    validateReplicationOptions(this.options, this.bugs);
+    for (const server of [...parameters.replicaServers].sort()) {
+      // Freshly alive: a full grace period before anyone can be declared dead.
+      this.nodes.set(server, { alive: true, lastBeaconAt: now, session: durable.sessions.get(server) ?? 0 });
+    }
+    const gpids = [...durable.configs.keys()].sort(compareGpids);
+    for (const gpid of gpids) this.configs.set(gpid, durable.configs.get(gpid)!);
+  }
+
+  start(now: number): MetaEffect[] {
+    this.out.push({ type: 'wakeAt', time: now + this.options.tickIntervalMs });
+    return this.drain();
+  }
+
+  step(input: MetaInput): MetaEffect[] {
+    switch (input.type) {
+      case 'tick':
+        this.tick(input.now);
+        break;
+      case 'message':
+        this.onMessage(input.now, input.from, input.message);
+        break;
+      case 'persisted':
+        this.onPersisted(input.token);
+        break;
+    }
+    return this.drain();
+  }
+
+  // ---- introspection ---------------------------------------------------------------------------
+
+  configuration(gpid: Gpid): PartitionConfiguration | undefined {
+    return this.configs.get(gpid);
+  }
+
+  configurations(): ReadonlyMap<Gpid, PartitionConfiguration> {
+    return this.configs;
+  }
+
+  isAlive(node: NodeId): boolean {
+    return this.nodes.get(node)?.alive ?? false;
+  }
+
+  sessionOf(node: NodeId): number | undefined {
+    return this.nodes.get(node)?.session;
+  }
+
+  hasPendingChange(gpid: Gpid): boolean {
+    return this.pending.has(gpid);
+  }
+
+  // ---- membership of the cluster, as the meta server changes it -----------------------------
+
+  knowsNode(node: NodeId): boolean {
+    return this.nodes.has(node);
+  }
+
+  nodeIds(): NodeId[] {
+    return [...this.nodes.keys()].sort();
+  }
+
+  /** A replica server the meta did not know (it joined): freshly alive, session 0. */
+  addNode(node: NodeId, now: number): void {
+    if (this.nodes.has(node)) return;
+    this.nodes.set(node, { alive: true, lastBeaconAt: now, session: 0 });
+  }
+
+  /**
+   * Partitions of a new table, already durable at the meta (ballot 0, no members): the next ticks
+   * choose their primaries and add learners up to their replica count.
+   */
+  addPartitions(configs: readonly PartitionConfiguration[]): void {
+    for (const config of configs) {
+      assert(!this.configs.has(config.gpid), `${config.gpid}: added twice`);
+      this.configs.set(config.gpid, config);
+    }
+  }
+
+  /** Partitions of a dropped table: no longer cured or reported. */
+  removePartitions(gpids: readonly Gpid[]): void {
+    for (const gpid of gpids) {
+      this.configs.delete(gpid);
+      this.reports.delete(gpid);
+      this.learnerProposals.delete(gpid);
+      const pending = this.pending.get(gpid);
+      if (pending !== undefined) {
+        this.pending.delete(gpid);
+        this.pendingByToken.delete(pending.token);
+      }
+    }
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private drain(): MetaEffect[] {
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  private send(to: NodeId, message: Message): void {
+    this.out.push({ type: 'send', to, message });
+  }
+
+  private tick(now: number): void {
+    for (const [node, state] of this.nodes) {
+      if (state.alive && now - state.lastBeaconAt > this.options.graceMs) {
+        state.alive = false;
+        state.session++;
+        this.out.push({ type: 'persist', token: this.nextToken++, record: { kind: 'session', node, session: state.session } });
+      }
+    }
+    for (const gpid of this.configs.keys()) this.cure(now, gpid);
+    this.out.push({ type: 'wakeAt', time: now + this.options.tickIntervalMs });
+  }
+
+  private onMessage(now: number, from: NodeId, message: Message): void {
+    switch (message.type) {
+      case 'beacon': {
+        const state = this.nodes.get(from);
+        if (state === undefined) return;
+        state.lastBeaconAt = now;
+        state.alive = true;
+        this.send(from, { type: 'beaconAck', sentAt: message.sentAt, session: state.session });
+        return;
+      }
+      case 'configSync':
+        return this.onConfigSync(from, message);
+      case 'configChange':
+        return this.onConfigChange(from, message);
+      case 'queryConfig': {
+        const config = this.configs.get(message.gpid);
+        if (config !== undefined) this.send(from, { type: 'queryConfigReply', config });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private onConfigSync(from: NodeId, message: ConfigSyncMessage): void {
+    if (!this.nodes.has(from)) return;
+    const reported = new Set<Gpid>();
+    for (const report of message.replicas) {
+      if (!this.configs.has(report.gpid)) continue;
+      reported.add(report.gpid);
+      let byNode = this.reports.get(report.gpid);
+      if (byNode === undefined) this.reports.set(report.gpid, (byNode = new Map()));
+      byNode.set(from, report);
+    }
+    const configs: PartitionConfiguration[] = [];
+    for (const [gpid, config] of this.configs) {
+      // A replica the server no longer holds: forget its report.
+      if (!reported.has(gpid)) this.reports.get(gpid)?.delete(from);
+      if (reported.has(gpid) || isMember(config, from)) configs.push(config);
+    }
+    this.send(from, { type: 'configSyncReply', session: this.sessionOf(from)!, configs });
+  }
+
+  private onConfigChange(from: NodeId, message: ConfigChangeMessage): void {
+    const current = this.configs.get(message.gpid);
+    if (current === undefined) return;
+    const reject = (): void => this.send(from, { type: 'configChangeReply', session: this.sessionOf(from) ?? -1, gpid: message.gpid, accepted: false, config: current });
+    if (this.pending.has(message.gpid)) return reject();
+    const exact = message.baseBallot === current.ballot && message.proposed.ballot === current.ballot + 1 && from === current.primary;
+    // The planted bug: a change built on the configuration before the current one goes through.
+    const stale = this.bugs.metaAcceptsBallotPlusTwo === true && message.baseBallot === current.ballot - 1 && message.proposed.primary === from;
+    if (!exact && !stale) return reject();
+    let proposed: PartitionConfiguration;
+    if (stale) {
+      proposed = { ...message.proposed, gpid: current.gpid, ballot: current.ballot + 1, lastDrops: [], maxReplicaCount: current.maxReplicaCount };
+    } else if (message.kind === 'removeSecondary') {
+      if (!current.secondaries.includes(message.node)) return reject();
+      proposed = { ...current, ballot: current.ballot + 1, secondaries: current.secondaries.filter((node) => node !== message.node) };
+    } else {
+      const members = membersOf(current).length;
+      if (!this.isAlive(message.node) || isMember(current, message.node) || members >= current.maxReplicaCount) {
+        // Refused, but fenced: the same membership at the next ballot, so that no copy of this
+        // request still in the network can be granted later, after the primary gave up on it.
+        this.propose(message.gpid, { ...current, ballot: current.ballot + 1 }, from, false);
+        return;
+      }
+      proposed = { ...current, ballot: current.ballot + 1, secondaries: [...current.secondaries, message.node] };
+    }
+    this.propose(message.gpid, proposed, from);
+  }
+
+  /** The compare-and-set: `proposed` must be the successor of the current configuration. */
+  private propose(gpid: Gpid, proposed: PartitionConfiguration, requester: NodeId | null, granted = true): void {
+    const current = this.configs.get(gpid);
+    assert(current !== undefined && !this.pending.has(gpid), `${gpid}: a change while another is in flight`);
+    assert(proposed.ballot === current.ballot + 1, `${gpid}: ballot ${current.ballot} → ${proposed.ballot}`);
+    assert(proposed.primary === null || !proposed.secondaries.includes(proposed.primary), `${gpid}: primary among secondaries`);
+    assert(membersOf(proposed).length <= proposed.maxReplicaCount, `${gpid}: more members than the replica count`);
+    const token = this.nextToken++;
+    this.pending.set(gpid, { config: proposed, token, requester, granted });
+    this.pendingByToken.set(token, gpid);
+    this.out.push({ type: 'persist', token, record: { kind: 'config', config: proposed } });
+  }
+
+  private onPersisted(token: number): void {
+    const gpid = this.pendingByToken.get(token);
+    if (gpid === undefined) return;
+    this.pendingByToken.delete(token);
+    const change = this.pending.get(gpid)!;
+    this.pending.delete(gpid);
+    const previous = this.configs.get(gpid)!;
+    assert(change.config.ballot === previous.ballot + 1, `${gpid}: applying ballot ${change.config.ballot} over ${previous.ballot}`);
+    this.configs.set(gpid, change.config);
+    this.learnerProposals.delete(gpid);
+    if (change.requester !== null) {
+      this.send(change.requester, { type: 'configChangeReply', session: this.sessionOf(change.requester) ?? -1, gpid, accepted: change.granted, config: change.config });
+    }
+    const told = new Set<NodeId>();
+    for (const node of [...membersOf(change.config), ...membersOf(previous)]) {
+      if (told.has(node)) continue;
+      told.add(node);
+      const session = this.sessionOf(node);
+      if (session !== undefined) this.send(node, { type: 'configUpdate', session, config: change.config });
+    }
+  }
+
+  /**
+   * A member that reported its replica of `config` at that very ballot in a role other than its
+   * own. Such a report holds even if it is old (reports can be delayed): a replica takes up its
+   * role the moment it adopts a ballot and never takes it up again at that ballot. A report of an
+   * older ballot says nothing about the current one.
+   */
+  private isLost(config: PartitionConfiguration, node: NodeId): boolean {
+    const report = this.reports.get(config.gpid)?.get(node);
+    if (report === undefined || report.ballot !== config.ballot) return false;
+    const expected = config.primary === node ? 'primary' : config.secondaries.includes(node) ? 'secondary' : null;
+    return expected !== null && report.role !== expected;
+  }
+
+  private usable(config: PartitionConfiguration, node: NodeId): boolean {
+    return this.isAlive(node) && !this.isLost(config, node);
+  }
+
+  private primaryCounts(): Map<NodeId, number> {
+    const counts = new Map<NodeId, number>();
+    for (const node of this.nodes.keys()) counts.set(node, 0);
+    for (const config of this.configs.values()) if (config.primary !== null) counts.set(config.primary, (counts.get(config.primary) ?? 0) + 1);
+    return counts;
+  }
+
+  private replicaCounts(): Map<NodeId, number> {
+    const counts = new Map<NodeId, number>();
+    for (const node of this.nodes.keys()) counts.set(node, 0);
+    for (const config of this.configs.values()) for (const node of membersOf(config)) counts.set(node, (counts.get(node) ?? 0) + 1);
+    return counts;
+  }
+
+  /** The candidate with the fewest primaries (then fewest replicas, then name). */
+  private fewestPrimaries(candidates: readonly NodeId[]): NodeId | undefined {
+    const primaries = this.primaryCounts();
+    const replicas = this.replicaCounts();
+    return [...candidates].sort(
+      (a, b) => primaries.get(a)! - primaries.get(b)! || replicas.get(a)! - replicas.get(b)! || (a < b ? -1 : a > b ? 1 : 0),
+    )[0];
+  }
+
+  private cure(now: number, gpid: Gpid): void {
+    if (this.pending.has(gpid)) return;
+    const config = this.configs.get(gpid)!;
+    const usable = (node: NodeId): boolean => this.usable(config, node);
+    if (config.primary === null) {
+      let candidates: NodeId[];
+      if (config.secondaries.length > 0) candidates = config.secondaries.filter(usable);
+      else if (config.lastDrops.length === 0) candidates = [...this.nodes.keys()].filter((node) => this.isAlive(node));
+      else candidates = config.lastDrops.filter(usable);
+      const chosen = this.fewestPrimaries(candidates);
+      if (chosen === undefined) return;
+      this.propose(gpid, { ...config, ballot: config.ballot + 1, primary: chosen, secondaries: config.secondaries.filter((node) => node !== chosen && usable(node)), lastDrops: [] }, null);
+      return;
+    }
+    if (!usable(config.primary)) {
+      const candidates = config.secondaries.filter(usable);
+      const chosen = this.fewestPrimaries(candidates);
+      if (chosen === undefined) {
+        this.propose(gpid, { ...config, ballot: config.ballot + 1, primary: null, secondaries: [], lastDrops: membersOf(config) }, null);
+      } else {
+        this.propose(gpid, { ...config, ballot: config.ballot + 1, primary: chosen, secondaries: candidates.filter((node) => node !== chosen), lastDrops: [] }, null);
+      }
+      return;
+    }
+    if (config.secondaries.some((node) => !usable(node))) {
+      this.propose(gpid, { ...config, ballot: config.ballot + 1, secondaries: config.secondaries.filter(usable) }, null);
+      return;
+    }
+    if (membersOf(config).length < config.maxReplicaCount) this.proposeLearner(now, config);
+  }
+
+  /** Asks the primary to add a learner: a server that still holds a replica of the partition first. */
+  private proposeLearner(now: number, config: PartitionConfiguration): void {
+    const previous = this.learnerProposals.get(config.gpid);
+    if (previous !== undefined && previous.ballot === config.ballot && now - previous.at < this.options.addLearnerTimeoutMs) return;
+    const reports = this.reports.get(config.gpid);
+    const replicas = this.replicaCounts();
+    const candidates = [...this.nodes.keys()]
+      .filter((node) => this.isAlive(node) && !isMember(config, node) && reports?.get(node)?.role !== 'error')
+      .sort((a, b) => {
+        const returningA = reports?.has(a) === true ? 0 : config.lastDrops.includes(a) ? 1 : 2;
+        const returningB = reports?.has(b) === true ? 0 : config.lastDrops.includes(b) ? 1 : 2;
+        return (
+          returningA - returningB ||
+          (reports?.get(b)?.committed ?? 0) - (reports?.get(a)?.committed ?? 0) ||
+          replicas.get(a)! - replicas.get(b)! ||
+          (a < b ? -1 : a > b ? 1 : 0)
+        );
+      });
+    if (candidates.length === 0) return;
+    // A proposal that led nowhere: try the next candidate.
+    let chosen = candidates[0]!;
+    if (previous !== undefined && previous.ballot === config.ballot) {
+      const index = candidates.indexOf(previous.node);
+      if (index >= 0) chosen = candidates[(index + 1) % candidates.length]!;
+    }
+    this.learnerProposals.set(config.gpid, { node: chosen, ballot: config.ballot, at: now });
+    const primary = config.primary!;
+    this.send(primary, { type: 'addLearner', session: this.sessionOf(primary) ?? -1, gpid: config.gpid, ballot: config.ballot, node: chosen });
+  }
+}
+
+/** `a.b` partition ids in numeric order. */
+export function compareGpids(a: Gpid, b: Gpid): number {
+  const [appA, indexA] = a.split('.').map(Number) as [number, number];
+  const [appB, indexB] = b.split('.').map(Number) as [number, number];
+  return appA - appB || indexA - indexB || (a < b ? -1 : a > b ? 1 : 0);
+}
