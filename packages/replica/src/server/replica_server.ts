@@ -1,0 +1,694 @@
+/**
+ * The replica server: many partition replicas behind one WebSocket address, each driven by the
+ * pure PacificA cores of @petrel/pacifica (one ReplicaServerCore for the server) with real IO —
+ * a mutation log per replica (@petrel/wal, fsync group commit), the storage app over the LSM,
+ * connections to the meta and to other replica servers, a monotonic clock for timers.
+ *
+ * The core's effects are performed strictly in order by one loop; the ones the core needs durable
+ * before the next (persistReplica, truncateLog) and the ones that replace state (restore, reopen)
+ * are awaited, the rest start IO and report back as inputs.
+ *
+ * Its node id is its listen address: that is how the meta and the other servers name it.
+ */
+import { type Clock, MetricsRegistry, PetrelError, SystemClock, type Vfs, isPetrelError, joinPath, nodeVfs, startStatusServer } from '@petrel/base';
+import {
+  type Checkpoint,
+  type Gpid,
+  type Message as PacificaMessage,
+  type NodeId,
+  type ReplicaServerEffect,
+  type ReplicaServerInput,
+  type ReplicationOptions,
+  ReplicaServerCore,
+  replicationOptions,
+} from '@petrel/pacifica';
+import {
+  CLUSTER_TYPE_IDS,
+  type Connection,
+  type Listener,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  type RequestMessage,
+  type WriteRequest,
+  connect,
+  decodeClusterMessage,
+  decodeMessage,
+  decodeValue,
+  encodeClusterMessage,
+  encodeMessage,
+  encodeValue,
+  errorResponse,
+  isClusterTypeId,
+  listen,
+  negotiateProtocolVersion,
+  okResponse,
+  parseAddress,
+  peekEnvelope,
+  resultOf,
+} from '@petrel/protocol';
+import type { StorageApp } from '../app/storage_app.js';
+import { encodeMutation, mergeWrites, ReplicaStore } from './replica_store.js';
+
+export interface ReplicaServerOptions {
+  /** host:port to listen on (port 0: a free port); the server's node id is the address it gets. */
+  listen: string;
+  /** Meta server addresses. */
+  meta: string[];
+  dataDir: string;
+  vfs?: Vfs;
+  httpPort?: number;
+  replication?: Partial<ReplicationOptions>;
+  clock?: Clock;
+  log?: (line: string) => void;
+  /** Most client requests in flight per connection before APP_BUSY (default 4096). */
+  maxInFlightPerConnection?: number;
+}
+
+/** The meta as the core names it; the driver routes it to the meta connection. */
+const META: NodeId = 'meta';
+const CHUNK_BYTES = 1 << 20;
+const WRITE_NAMES = new Set(['set', 'multiSet', 'del', 'multiDel', 'incr', 'checkAndSet', 'checkAndMutate']);
+
+interface PendingClient {
+  connection: Connection;
+  requestId: number;
+  name: string;
+}
+
+interface Peer {
+  connection: Connection;
+  name: string | undefined;
+  inFlight: number;
+}
+
+export class ReplicaServer {
+  private readonly clock: Clock;
+  private readonly log: (line: string) => void;
+  private readonly vfs: Vfs;
+  private core!: ReplicaServerCore;
+  readonly address: string;
+  private readonly stores = new Map<Gpid, ReplicaStore>();
+  private readonly opening = new Map<Gpid, Promise<ReplicaStore>>();
+  private readonly effects: ReplicaServerEffect[] = [];
+  private running = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private wakeAt = Infinity;
+  /** Outbound connections to other replica servers, by node id. */
+  private readonly outbound = new Map<NodeId, { connection?: Connection | undefined; queue: Buffer[]; connecting: boolean }>();
+  private metaConnection: Connection | undefined;
+  private metaConnecting = false;
+  private metaIndex = 0;
+  private readonly clients = new Map<number, PendingClient>();
+  private nextClientRequest = 1;
+  private readonly peers = new Set<Peer>();
+  private readonly checkpoints = new Map<number, { dir: string; files: { name: string; size: number }[] }>();
+  private nextCheckpoint = 1;
+  private readonly fetches = new Map<number, (body: unknown) => void>();
+  private nextFetch = 1;
+  private readonly metrics = new MetricsRegistry();
+  private readonly requests = this.metrics.counter('petrel_replica_requests_total', 'Client requests by operation and outcome.');
+  private readonly latency = this.metrics.histogram('petrel_replica_request_seconds', 'Client request latency in seconds, by operation.');
+  private statusServer: { port: number; close(): Promise<void> } | undefined;
+  private gcTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    readonly options: ReplicaServerOptions,
+    private readonly listener: Listener,
+  ) {
+    this.clock = options.clock ?? new SystemClock();
+    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.vfs = options.vfs ?? nodeVfs;
+    this.address = listener.address;
+    this.metrics.gauge('petrel_replica_partitions', 'Replicas by role.', () => {
+      const counts = new Map<string, number>();
+      for (const replica of this.core.replicas().values()) counts.set(replica.role, (counts.get(replica.role) ?? 0) + 1);
+      return [...counts].map(([role, count]) => [{ role }, count] as const);
+    });
+    this.metrics.gauge('petrel_replica_lease_valid', '1 while this server holds a lease from the meta.', () => (this.core.leaseValid(this.clock.nowMs()) ? 1 : 0));
+  }
+
+  static async start(options: ReplicaServerOptions): Promise<ReplicaServer> {
+    const { host, port } = parseAddress(options.listen, true);
+    let server: ReplicaServer | undefined;
+    const early: Connection[] = [];
+    const listener = await listen({
+      host,
+      port,
+      onConnection: (connection) => {
+        if (server === undefined) early.push(connection);
+        else server.accept(connection);
+      },
+    });
+    server = new ReplicaServer(options, listener);
+    await server.boot();
+    for (const connection of early) server.accept(connection);
+    return server;
+  }
+
+  private get replicasDir(): string {
+    return joinPath(this.options.dataDir, 'replicas');
+  }
+
+  private async boot(): Promise<void> {
+    await this.vfs.mkdir(this.replicasDir, { recursive: true });
+    this.core = new ReplicaServerCore({ node: this.address, meta: META, options: replicationOptions(this.options.replication ?? {}) });
+    // Every replica on disk reopens: it replays its log from its durable decree.
+    const recovered = [];
+    for (const name of await this.vfs.readdir(this.replicasDir)) {
+      if (!/^\d+\.\d+$/.test(name)) continue;
+      const store = await this.openStore(name);
+      recovered.push(store.recovered());
+    }
+    this.enqueue(this.core.start(this.clock.nowMs(), recovered));
+    this.connectMeta();
+    if (this.options.httpPort !== undefined) {
+      this.statusServer = await startStatusServer({ host: parseAddress(this.address).host, port: this.options.httpPort, registry: this.metrics, health: () => this.health() });
+    }
+    this.gcTimer = setInterval(() => void this.collectGarbage(), 10_000);
+    this.gcTimer.unref();
+    this.log(`replica: serving on ${this.address} with ${recovered.length} replicas from ${this.options.dataDir}`);
+  }
+
+  get httpPort(): number | undefined {
+    return this.statusServer?.port;
+  }
+
+  private health(): { healthy: boolean; [key: string]: unknown } {
+    const now = this.clock.nowMs();
+    const roles: Record<string, number> = {};
+    for (const replica of this.core.replicas().values()) roles[replica.role] = (roles[replica.role] ?? 0) + 1;
+    return { healthy: !this.stopped && this.core.leaseValid(now), address: this.address, lease: this.core.leaseValid(now), replicas: roles };
+  }
+
+  // ---- stores -----------------------------------------------------------------------------------
+
+  private openStore(gpid: Gpid): Promise<ReplicaStore> {
+    const open = this.stores.get(gpid);
+    if (open !== undefined) return Promise.resolve(open);
+    let opening = this.opening.get(gpid);
+    if (opening === undefined) {
+      opening = ReplicaStore.open({ vfs: this.vfs, dir: joinPath(this.replicasDir, gpid), gpid, envs: {} }).then((store) => {
+        this.stores.set(gpid, store);
+        this.opening.delete(gpid);
+        return store;
+      });
+      this.opening.set(gpid, opening);
+    }
+    return opening;
+  }
+
+  private async collectGarbage(): Promise<void> {
+    for (const store of this.stores.values()) {
+      await store.collectGarbage(1000).catch((error: unknown) => this.log(`replica: log GC of ${store.gpid} failed: ${String(error)}`));
+    }
+  }
+
+  // ---- the effect loop ---------------------------------------------------------------------------
+
+  private enqueue(effects: readonly ReplicaServerEffect[]): void {
+    this.effects.push(...effects);
+    if (!this.running) void this.run();
+  }
+
+  private input(input: ReplicaServerInput): void {
+    if (this.stopped) return;
+    this.enqueue(this.core.step(input));
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.effects.length > 0 && !this.stopped) {
+        const effect = this.effects.shift()!;
+        try {
+          await this.perform(effect);
+        } catch (error) {
+          this.log(`replica: ${effect.type} failed: ${String(error)}`);
+          if ('gpid' in effect && 'incarnation' in effect && (effect.type === 'append' || effect.type === 'sync' || effect.type === 'truncateLog')) {
+            this.input({ type: 'logFailed', now: this.clock.nowMs(), gpid: effect.gpid, incarnation: effect.incarnation });
+          }
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async perform(effect: ReplicaServerEffect): Promise<void> {
+    const now = (): number => this.clock.nowMs();
+    switch (effect.type) {
+      case 'send':
+        this.send(effect.to, effect.message);
+        return;
+      case 'persistReplica':
+        await (await this.openStore(effect.state.gpid)).persist(effect.state);
+        return;
+      case 'append':
+        (await this.openStore(effect.gpid)).append(effect.index, effect.mutation);
+        return;
+      case 'sync': {
+        const store = await this.openStore(effect.gpid);
+        store.sync(effect.throughIndex).then(
+          () => this.input({ type: 'logSynced', now: now(), gpid: effect.gpid, incarnation: effect.incarnation, throughIndex: effect.throughIndex }),
+          (error: unknown) => {
+            this.log(`replica: log of ${effect.gpid} failed: ${String(error)}`);
+            this.input({ type: 'logFailed', now: now(), gpid: effect.gpid, incarnation: effect.incarnation });
+          },
+        );
+        return;
+      }
+      case 'truncateLog':
+        await (await this.openStore(effect.gpid)).truncate(effect.afterDecree, effect.belowBallot);
+        return;
+      case 'apply': {
+        const store = await this.openStore(effect.gpid);
+        await store.app.writable();
+        const responses = store.app.apply(effect.mutation.decree, mergeWrites(effect.mutation.writes));
+        const results = responses.map((response) => encodeMessage({ kind: 'response', name: response.type, requestId: 0, body: response.response } as never));
+        this.input({ type: 'applied', now: now(), gpid: effect.gpid, incarnation: effect.incarnation, decree: effect.mutation.decree, results });
+        return;
+      }
+      case 'read':
+        this.answerRead(effect.gpid, effect.requestId, effect.request);
+        return;
+      case 'readLog': {
+        const store = await this.openStore(effect.gpid);
+        this.input({ type: 'logRead', now: now(), gpid: effect.gpid, incarnation: effect.incarnation, token: effect.token, mutations: store.readLog(effect.fromDecree, effect.toDecree) });
+        return;
+      }
+      case 'takeCheckpoint': {
+        const checkpoint = await this.takeCheckpoint(effect.gpid);
+        this.input({ type: 'checkpointTaken', now: now(), gpid: effect.gpid, incarnation: effect.incarnation, token: effect.token, checkpoint });
+        return;
+      }
+      case 'restore': {
+        const decree = await this.restore(effect.gpid, effect.checkpoint);
+        this.input({ type: 'restored', now: now(), gpid: effect.gpid, incarnation: effect.incarnation, decree });
+        return;
+      }
+      case 'reopenReplica': {
+        const store = this.stores.get(effect.gpid);
+        this.stores.delete(effect.gpid);
+        await store?.close();
+        const reopened = await this.openStore(effect.gpid);
+        this.input({ type: 'replicaOpened', now: now(), recovered: reopened.recovered() });
+        return;
+      }
+      case 'wakeAt':
+        this.scheduleWake(effect.time);
+        return;
+    }
+  }
+
+  private scheduleWake(time: number): void {
+    if (this.stopped || time >= this.wakeAt) return;
+    this.wakeAt = time;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.wakeAt = Infinity;
+      this.input({ type: 'tick', now: this.clock.nowMs() });
+    }, Math.max(0, time - this.clock.nowMs()));
+  }
+
+  // ---- learning by checkpoint --------------------------------------------------------------------
+
+  /** A hard-linked LSM checkpoint; the learner fetches its files from here in chunks. */
+  private async takeCheckpoint(gpid: Gpid): Promise<Checkpoint> {
+    const store = await this.openStore(gpid);
+    const id = this.nextCheckpoint++;
+    const dir = joinPath(this.replicasDir, gpid, 'checkpoints', String(id));
+    await this.vfs.removeTree(dir);
+    await this.vfs.mkdir(joinPath(this.replicasDir, gpid, 'checkpoints'), { recursive: true });
+    const db = (store.app.engine as unknown as { db: { checkpoint(dir: string): Promise<unknown>; lastFlushedDecree: number } }).db;
+    await db.checkpoint(dir);
+    const decree = db.lastFlushedDecree;
+    const files: { name: string; size: number }[] = [];
+    const walk = async (relative: string): Promise<void> => {
+      for (const name of await this.vfs.readdir(joinPath(dir, relative))) {
+        const path = relative === '' ? name : `${relative}/${name}`;
+        const stat = await this.vfs.stat(joinPath(dir, path));
+        if (stat.isDirectory) await walk(path);
+        else files.push({ name: path, size: stat.size });
+      }
+    };
+    await walk('');
+    this.checkpoints.set(id, { dir, files });
+    // Keep the two newest checkpoints of the server; older ones go.
+    for (const [old, checkpoint] of this.checkpoints) {
+      if (old <= id - 2) {
+        this.checkpoints.delete(old);
+        await this.vfs.removeTree(checkpoint.dir).catch(() => undefined);
+      }
+    }
+    return { decree, data: encodeValue({ server: this.address, id, files }) };
+  }
+
+  /** Fetches the checkpoint's files from the primary and makes them this replica's state. */
+  private async restore(gpid: Gpid, checkpoint: Checkpoint): Promise<number> {
+    const descriptor = decodeValue(checkpoint.data) as { server: string; id: number; files: { name: string; size: number }[] };
+    const replicaDir = joinPath(this.replicasDir, gpid);
+    const incoming = joinPath(replicaDir, 'incoming');
+    await this.vfs.removeTree(incoming);
+    await this.vfs.mkdir(incoming, { recursive: true });
+    for (const file of descriptor.files) {
+      const target = joinPath(incoming, file.name);
+      const slash = file.name.lastIndexOf('/');
+      if (slash > 0) await this.vfs.mkdir(joinPath(incoming, file.name.slice(0, slash)), { recursive: true });
+      const handle = await this.vfs.open(target, { create: true });
+      try {
+        for (let offset = 0; offset < file.size; offset += CHUNK_BYTES) {
+          const bytes = await this.fetchChunk(descriptor.server, descriptor.id, file.name, offset, Math.min(CHUNK_BYTES, file.size - offset));
+          await handle.write(bytes, offset);
+        }
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+    await this.vfs.syncDir(incoming);
+    // Swap the data directory for the fetched one, then reopen the replica on it.
+    const store = this.stores.get(gpid);
+    this.stores.delete(gpid);
+    await store?.close();
+    await this.vfs.removeTree(joinPath(replicaDir, 'data'));
+    await this.vfs.rename(incoming, joinPath(replicaDir, 'data'));
+    await this.vfs.syncDir(replicaDir);
+    const reopened = await this.openStore(gpid);
+    this.log(`replica: ${gpid} learned a checkpoint at decree ${checkpoint.decree} (${descriptor.files.reduce((sum, f) => sum + f.size, 0)} bytes) from ${descriptor.server}`);
+    return reopened.app.lastAppliedDecree;
+  }
+
+  private fetchChunk(server: string, id: number, name: string, offset: number, length: number): Promise<Buffer> {
+    const requestId = this.nextFetch++;
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fetches.delete(requestId);
+        reject(new PetrelError('TIMEOUT', `fetching ${name} from ${server} timed out`));
+      }, 30_000);
+      this.fetches.set(requestId, (body) => {
+        clearTimeout(timer);
+        try {
+          const result = resultOf(body as never) as { bytes?: Uint8Array };
+          if (!(result.bytes instanceof Uint8Array) || result.bytes.length !== length) throw new PetrelError('CORRUPTION', `chunk of ${name} at ${offset}: wrong length`);
+          resolve(Buffer.from(result.bytes));
+        } catch (error) {
+          reject(error);
+        }
+      });
+      this.sendToPeer(server, encodeClusterMessage(CLUSTER_TYPE_IDS.fetchFileChunk, requestId, { id, name, offset, length }));
+    });
+  }
+
+  private async serveChunk(peer: Peer, requestId: number, body: unknown): Promise<void> {
+    try {
+      const { id, name, offset, length } = body as { id: number; name: string; offset: number; length: number };
+      const checkpoint = this.checkpoints.get(id);
+      const file = checkpoint?.files.find((candidate) => candidate.name === name);
+      if (checkpoint === undefined || file === undefined) throw new PetrelError('NOT_FOUND', `no checkpoint file ${id}/${name}`);
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || length > CHUNK_BYTES || offset + length > file.size) {
+        throw new PetrelError('INVALID_ARGUMENT', `bad chunk ${offset}+${length} of ${name}`);
+      }
+      const handle = await this.vfs.open(joinPath(checkpoint.dir, name), { readOnly: true });
+      try {
+        const bytes = Buffer.alloc(length);
+        let done = 0;
+        while (done < length) {
+          const read = await handle.read(bytes, done, length - done, offset + done);
+          if (read === 0) throw new PetrelError('CORRUPTION', `${name} ended early`);
+          done += read;
+        }
+        peer.connection.send(okResponse(CLUSTER_TYPE_IDS.fetchFileChunk, requestId, { bytes }));
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      peer.connection.send(errorResponse(CLUSTER_TYPE_IDS.fetchFileChunk, requestId, error));
+    }
+  }
+
+  // ---- network ----------------------------------------------------------------------------------
+
+  private hello(connection: Connection): void {
+    connection.send(encodeMessage({ kind: 'request', name: 'hello', requestId: 0, body: { protocolVersion: PROTOCOL_VERSION, minProtocolVersion: MIN_PROTOCOL_VERSION, peerName: this.address } }));
+  }
+
+  private connectMeta(): void {
+    if (this.stopped || this.metaConnecting || this.metaConnection !== undefined) return;
+    this.metaConnecting = true;
+    const address = this.options.meta[this.metaIndex % this.options.meta.length]!;
+    connect(address, { timeoutMs: 2000 }).then(
+      (connection) => {
+        this.metaConnecting = false;
+        if (this.stopped) return connection.close();
+        this.metaConnection = connection;
+        this.hello(connection);
+        connection.onMessage((bytes) => this.onMetaMessage(bytes));
+        connection.onClose(() => {
+          if (this.metaConnection === connection) this.metaConnection = undefined;
+          this.metaIndex++;
+          setTimeout(() => this.connectMeta(), 200).unref();
+        });
+      },
+      () => {
+        this.metaConnecting = false;
+        this.metaIndex++;
+        setTimeout(() => this.connectMeta(), 500).unref();
+      },
+    );
+  }
+
+  private onMetaMessage(bytes: Buffer): void {
+    const head = peekEnvelope(bytes);
+    if (head === undefined || !isClusterTypeId(head.typeId)) return; // the hello response
+    const envelope = decodeClusterMessage(bytes);
+    if (envelope.typeId === CLUSTER_TYPE_IDS.metaMessage) this.input({ type: 'message', now: this.clock.nowMs(), from: META, message: envelope.body as unknown as PacificaMessage });
+  }
+
+  private send(to: NodeId, message: PacificaMessage): void {
+    if (to === META) {
+      this.metaConnection?.send(encodeClusterMessage(CLUSTER_TYPE_IDS.metaMessage, 0, message));
+      return;
+    }
+    if (message.type === 'clientReply') {
+      this.answerWrite(message.requestId, message.result, message.refusal);
+      return;
+    }
+    this.sendToPeer(to, encodeClusterMessage(CLUSTER_TYPE_IDS.replicaMessage, 0, message));
+  }
+
+  private sendToPeer(node: NodeId, bytes: Buffer): void {
+    let peer = this.outbound.get(node);
+    if (peer === undefined) this.outbound.set(node, (peer = { queue: [], connecting: false }));
+    if (peer.connection !== undefined && peer.connection.isOpen) {
+      peer.connection.send(bytes);
+      return;
+    }
+    if (peer.queue.length < 10_000) peer.queue.push(bytes);
+    if (peer.connecting) return;
+    peer.connecting = true;
+    const entry = peer;
+    connect(node, { timeoutMs: 2000 }).then(
+      (connection) => {
+        entry.connecting = false;
+        if (this.stopped) return connection.close();
+        entry.connection = connection;
+        this.hello(connection);
+        connection.onMessage((reply) => this.onPeerReply(reply));
+        connection.onClose(() => {
+          if (entry.connection === connection) entry.connection = undefined;
+        });
+        for (const queued of entry.queue.splice(0)) connection.send(queued);
+      },
+      () => {
+        // Unreachable: what was queued is lost, as the cores expect messages may be.
+        entry.connecting = false;
+        entry.queue.length = 0;
+      },
+    );
+  }
+
+  /** Replies arriving on an outbound connection: file chunks. */
+  private onPeerReply(bytes: Buffer): void {
+    const head = peekEnvelope(bytes);
+    if (head === undefined || !isClusterTypeId(head.typeId)) return;
+    const envelope = decodeClusterMessage(bytes);
+    const waiter = this.fetches.get(envelope.requestId);
+    if (waiter !== undefined) {
+      this.fetches.delete(envelope.requestId);
+      waiter(envelope.body);
+    }
+  }
+
+  private accept(connection: Connection): void {
+    const peer: Peer = { connection, name: undefined, inFlight: 0 };
+    this.peers.add(peer);
+    connection.onMessage((bytes) => {
+      try {
+        this.onInbound(peer, bytes);
+      } catch (error) {
+        this.log(`replica: closing ${peer.name ?? connection.remoteAddress}: ${String(error)}`);
+        connection.close(1007, 'malformed message');
+      }
+    });
+    connection.onClose(() => this.peers.delete(peer));
+  }
+
+  private onInbound(peer: Peer, bytes: Buffer): void {
+    if (this.stopped) return;
+    const head = peekEnvelope(bytes);
+    if (head === undefined) throw new PetrelError('INVALID_ARGUMENT', 'a message too short for its envelope');
+    if (isClusterTypeId(head.typeId)) {
+      const envelope = decodeClusterMessage(bytes);
+      if (envelope.typeId === CLUSTER_TYPE_IDS.replicaMessage) {
+        if (peer.name === undefined) throw new PetrelError('INVALID_ARGUMENT', 'a replica server must say hello first');
+        this.input({ type: 'message', now: this.clock.nowMs(), from: peer.name, message: envelope.body as unknown as PacificaMessage });
+      } else if (envelope.typeId === CLUSTER_TYPE_IDS.fetchFileChunk) {
+        void this.serveChunk(peer, envelope.requestId, envelope.body);
+      } else {
+        peer.connection.send(errorResponse(envelope.typeId, envelope.requestId, new PetrelError('INVALID_ARGUMENT', 'a replica server does not answer that')));
+      }
+      return;
+    }
+    let message;
+    try {
+      message = decodeMessage(bytes);
+    } catch (error) {
+      if (!isPetrelError(error)) throw error;
+      // A request we cannot read: answer with its error if we can tell which request it was.
+      peer.connection.send(encodeMessage({ kind: 'error', requestId: head.requestId, body: { requestType: head.typeId, error: { code: error.code, message: error.message } } }));
+      return;
+    }
+    if (message.kind !== 'request') return;
+    if (message.name === 'hello') {
+      peer.name = message.body.peerName;
+      const version = negotiateProtocolVersion(message.body);
+      peer.connection.send(encodeMessage({ kind: 'response', name: 'hello', requestId: message.requestId, body: { protocolVersion: version, peerName: this.address } }));
+      return;
+    }
+    this.onClientRequest(peer, message);
+  }
+
+  private refuse(peer: Peer | PendingClient, requestId: number, typeId: number, code: PetrelError['code'], text: string): void {
+    peer.connection.send(encodeMessage({ kind: 'error', requestId, body: { requestType: typeId, error: { code, message: text } } }));
+  }
+
+  private onClientRequest(peer: Peer, message: RequestMessage): void {
+    if (message.name === 'hello') return;
+    const typeId = peekEnvelope(encodeMessage(message))!.typeId;
+    const { header } = message.body as { header: { tableId: number; partitionIndex: number } };
+    const gpid = `${header.tableId}.${header.partitionIndex}`;
+    const store = this.stores.get(gpid);
+    if (store === undefined || this.core.replicas().get(gpid) === undefined) {
+      this.requests.inc({ op: message.name, outcome: 'SERVER_CHANGED' });
+      return this.refuse(peer, message.requestId, typeId, 'SERVER_CHANGED', `${this.address} holds no replica of partition ${gpid}`);
+    }
+    if (peer.inFlight >= (this.options.maxInFlightPerConnection ?? 4096)) {
+      this.requests.inc({ op: message.name, outcome: 'APP_BUSY' });
+      return this.refuse(peer, message.requestId, typeId, 'APP_BUSY', 'too many requests in flight on this connection');
+    }
+    const internal = this.nextClientRequest++;
+    this.clients.set(internal, { connection: peer.connection, requestId: message.requestId, name: message.name });
+    (this.clients.get(internal) as PendingClient & { started?: number; peer?: Peer }).started = performance.now();
+    (this.clients.get(internal) as PendingClient & { peer?: Peer }).peer = peer;
+    peer.inFlight++;
+    const client = `client:${internal}`;
+    if (WRITE_NAMES.has(message.name)) {
+      let write: Uint8Array;
+      try {
+        const builder = store.app.newMutationBuilder();
+        builder.add({ type: message.name, request: (message.body as { request: unknown }).request } as WriteRequest);
+        write = encodeMutation(builder.build());
+      } catch (error) {
+        this.finishClient(internal);
+        const petrel = isPetrelError(error) ? error : new PetrelError('SERVER_INTERNAL_ERROR', String(error));
+        this.requests.inc({ op: message.name, outcome: petrel.code });
+        return this.refuse(peer, message.requestId, typeId, petrel.code, petrel.message);
+      }
+      this.input({ type: 'message', now: this.clock.nowMs(), from: client, message: { type: 'clientWrite', gpid, requestId: internal, write } });
+    } else {
+      this.input({ type: 'message', now: this.clock.nowMs(), from: client, message: { type: 'clientRead', gpid, requestId: internal, read: encodeMessage(message) } });
+    }
+  }
+
+  private finishClient(internal: number): (PendingClient & { started?: number; peer?: Peer }) | undefined {
+    const pending = this.clients.get(internal) as (PendingClient & { started?: number; peer?: Peer }) | undefined;
+    if (pending === undefined) return undefined;
+    this.clients.delete(internal);
+    if (pending.peer !== undefined) pending.peer.inFlight--;
+    if (pending.started !== undefined) this.latency.observe((performance.now() - pending.started) / 1000, { op: pending.name });
+    return pending;
+  }
+
+  private answerRead(gpid: Gpid, internal: number, request: Uint8Array): void {
+    const pending = this.finishClient(internal);
+    if (pending === undefined) return;
+    const store = this.stores.get(gpid);
+    const message = decodeMessage(request) as RequestMessage;
+    const typeId = peekEnvelope(request)!.typeId;
+    if (store === undefined) return this.refuse(pending, pending.requestId, typeId, 'SERVER_CHANGED', `partition ${gpid} is not here`);
+    try {
+      const body = readApp(store.app, message);
+      pending.connection.send(encodeMessage({ kind: 'response', name: message.name, requestId: pending.requestId, body } as never));
+      this.requests.inc({ op: message.name, outcome: 'ok' });
+    } catch (error) {
+      const petrel = isPetrelError(error) ? error : new PetrelError('SERVER_INTERNAL_ERROR', String(error));
+      this.requests.inc({ op: message.name, outcome: petrel.code });
+      this.refuse(pending, pending.requestId, typeId, petrel.code, petrel.message);
+    }
+  }
+
+  private answerWrite(internal: number, result: Uint8Array | undefined, refusal: string | undefined): void {
+    const pending = this.finishClient(internal);
+    if (pending === undefined) return;
+    const typeId = (REQUEST_IDS as Record<string, number>)[pending.name] ?? 0;
+    if (refusal !== undefined || result === undefined) {
+      const code = refusal === 'NOT_ENOUGH_MEMBER' ? 'NOT_ENOUGH_MEMBER' : refusal === 'BUSY' ? 'APP_BUSY' : 'SERVER_CHANGED';
+      this.requests.inc({ op: pending.name, outcome: code });
+      return this.refuse(pending, pending.requestId, typeId, code, `write refused: ${refusal ?? 'no result'}`);
+    }
+    const response = decodeMessage(result);
+    response.requestId = pending.requestId;
+    pending.connection.send(encodeMessage(response));
+    this.requests.inc({ op: pending.name, outcome: 'ok' });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.gcTimer !== undefined) clearInterval(this.gcTimer);
+    await this.listener.close();
+    this.metaConnection?.close();
+    for (const peer of this.outbound.values()) peer.connection?.close();
+    await this.statusServer?.close();
+    for (const store of this.stores.values()) await store.close();
+    this.stores.clear();
+  }
+}
+
+import { REQUEST_TYPE_IDS as REQUEST_IDS } from '@petrel/protocol';
+
+/** Runs a client read on the app; the body of its response. */
+function readApp(app: StorageApp, message: RequestMessage): unknown {
+  const request = (message.body as unknown as { request: never }).request;
+  switch (message.name) {
+    case 'get':
+      return app.get(request);
+    case 'exist':
+      return app.exist(request);
+    case 'ttl':
+      return app.ttl(request);
+    case 'multiGet':
+      return app.multiGet(request);
+    case 'sortKeyCount':
+      return app.sortKeyCount(request);
+    case 'scan':
+      return app.scan(request);
+    case 'batchGet':
+      return app.batchGet(request);
+    default:
+      throw new PetrelError('INVALID_ARGUMENT', `${message.name} is not a read`);
+  }
+}
