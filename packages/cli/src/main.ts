@@ -1,3 +1,41 @@
-/** The petrel command: not built yet (issue: the cluster). */
-console.error("petrel: the cluster commands are not built yet");
-process.exitCode = 1;
+/**
+ * The `petrel` command: `meta`, `replica`, `onebox` (and `help`). Usage errors print the command's
+ * usage and exit 2; failures print the error's code and message and exit 1.
+ */
+import { isPetrelError } from '@petrel/base';
+import { UsageError, usage } from './args.js';
+import { ONEBOX_FLAGS, runOnebox } from './onebox.js';
+import { META_FLAGS, REPLICA_FLAGS, runMeta, runReplica } from './servers.js';
+
+const COMMANDS: Record<string, { run: (args: string[]) => Promise<void>; help: () => string; summary: string }> = {
+  meta: { run: runMeta, summary: 'run a meta server', help: () => usage('meta', 'Runs a meta server.', META_FLAGS) },
+  replica: { run: runReplica, summary: 'run a replica server', help: () => usage('replica', 'Runs a replica server.', REPLICA_FLAGS) },
+  onebox: { run: runOnebox, summary: 'run a local cluster (1 meta + N replica servers)', help: () => usage('onebox', 'Runs a local cluster.', ONEBOX_FLAGS) },
+};
+
+function overview(): string {
+  return ['usage: petrel <command> [flags]', '', 'commands:', ...Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`), '', 'petrel <command> --help shows its flags.'].join('\n');
+}
+
+const [name, ...args] = process.argv.slice(2);
+if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+  console.log(overview());
+} else {
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    console.error(`petrel: unknown command ${JSON.stringify(name)}\n\n${overview()}`);
+    process.exitCode = 2;
+  } else {
+    try {
+      await command.run(args);
+    } catch (error) {
+      if (error instanceof UsageError) {
+        console.error(`petrel ${name}: ${error.message}\n\n${command.help()}`);
+        process.exitCode = 2;
+      } else {
+        console.error(`petrel ${name}: ${isPetrelError(error) ? `${error.code}: ${error.message}` : String(error)}`);
+        process.exitCode = 1;
+      }
+    }
+  }
+}
