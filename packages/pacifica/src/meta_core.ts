@@ -332,17 +332,23 @@ export class MetaCore {
     return this.isAlive(node) && !this.isLost(config, node);
   }
 
+  /** Each partition's configuration as it will be once the change in flight (if any) is applied. */
+  private *intendedConfigs(): Iterable<PartitionConfiguration> {
+    for (const [gpid, config] of this.configs) yield this.pending.get(gpid)?.config ?? config;
+  }
+
+  // Counts include changes in flight: a tick that cures many new partitions spreads them out.
   private primaryCounts(): Map<NodeId, number> {
     const counts = new Map<NodeId, number>();
     for (const node of this.nodes.keys()) counts.set(node, 0);
-    for (const config of this.configs.values()) if (config.primary !== null) counts.set(config.primary, (counts.get(config.primary) ?? 0) + 1);
+    for (const config of this.intendedConfigs()) if (config.primary !== null) counts.set(config.primary, (counts.get(config.primary) ?? 0) + 1);
     return counts;
   }
 
   private replicaCounts(): Map<NodeId, number> {
     const counts = new Map<NodeId, number>();
     for (const node of this.nodes.keys()) counts.set(node, 0);
-    for (const config of this.configs.values()) for (const node of membersOf(config)) counts.set(node, (counts.get(node) ?? 0) + 1);
+    for (const config of this.intendedConfigs()) for (const node of membersOf(config)) counts.set(node, (counts.get(node) ?? 0) + 1);
     return counts;
   }
 
