@@ -4,7 +4,7 @@
  * to stderr.
  */
 import { initChecksum } from '@petrel/base';
-import { MetaServer, ZookeeperStateStore } from '@petrel/meta';
+import { HaMetaServer, MetaServer } from '@petrel/meta';
 import { ReplicaServer } from '@petrel/replica';
 import { type FlagSpec, integerFlag, parseFlags, requireFlag, UsageError, usage } from './args.js';
 
@@ -56,21 +56,24 @@ export async function runMeta(args: string[]): Promise<void> {
   await initChecksum();
   const httpPort = integerFlag(flags, 'http-port');
   const listen = requireFlag(flags, 'listen');
-  let stateStore;
   if (flags.state === 'zookeeper') {
-    stateStore = await ZookeeperStateStore.open({ connect: requireFlag(flags, 'zk'), id: listen });
-    process.stderr.write(`meta: waiting to lead (ZooKeeper ${flags.zk})\n`);
-    await stateStore.campaign();
-  } else if (flags.state !== 'local') {
-    throw new UsageError(`--state must be local or zookeeper, not ${JSON.stringify(flags.state)}`);
+    const server = await HaMetaServer.start({
+      listen,
+      zk: requireFlag(flags, 'zk'),
+      ...(httpPort === undefined ? {} : { httpPort }),
+      onRoleChange: (role) => process.stdout.write(`${JSON.stringify({ event: 'role', role, address: listen })}\n`),
+    });
+    ready({ role: 'meta', address: server.address, state: 'zookeeper', httpPort: httpPort ?? null });
+    untilSignal(() => server.stop());
+    return;
   }
+  if (flags.state !== 'local') throw new UsageError(`--state must be local or zookeeper, not ${JSON.stringify(flags.state)}`);
   const server = await MetaServer.start({
     listen,
     dataDir: requireFlag(flags, 'data-dir'),
-    ...(stateStore === undefined ? {} : { stateStore }),
     ...(httpPort === undefined ? {} : { httpPort }),
   });
-  ready({ role: 'meta', address: server.address, httpPort: server.httpPort ?? null });
+  ready({ role: 'meta', address: server.address, state: 'local', httpPort: server.httpPort ?? null });
   untilSignal(() => server.stop());
 }
 

@@ -4,3 +4,4 @@ export { LocalStateStore, type LocalStateStoreOptions } from './state/local_stat
 export { ZookeeperStateStore, type ZookeeperStateStoreOptions } from './state/zookeeper_state_store.js';
 export { TableCatalog, type TableRecord } from './server/catalog.js';
 export { MetaServer, type MetaServerOptions } from './server/meta_server.js';
+export { HaMetaServer, type HaMetaServerOptions } from './server/ha_meta_server.js';

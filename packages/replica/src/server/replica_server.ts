@@ -23,6 +23,7 @@ import {
   replicationOptions,
 } from '@petrel/pacifica';
 import {
+  CLUSTER_RESPONSE_BIT,
   CLUSTER_TYPE_IDS,
   type Connection,
   type Listener,
@@ -463,7 +464,20 @@ export class ReplicaServer {
     const head = peekEnvelope(bytes);
     if (head === undefined || !isClusterTypeId(head.typeId)) return; // the hello response
     const envelope = decodeClusterMessage(bytes);
-    if (envelope.typeId === CLUSTER_TYPE_IDS.metaMessage) this.input({ type: 'message', now: this.clock.nowMs(), from: META, message: envelope.body as unknown as PacificaMessage });
+    if (envelope.typeId === CLUSTER_TYPE_IDS.metaMessage) {
+      this.input({ type: 'message', now: this.clock.nowMs(), from: META, message: envelope.body as unknown as PacificaMessage });
+    } else if (envelope.typeId === (CLUSTER_TYPE_IDS.metaMessage | CLUSTER_RESPONSE_BIT)) {
+      // A meta that does not lead: go to the one it names, or to the next address.
+      try {
+        resultOf(envelope.body);
+      } catch (error) {
+        const leader = (error as { leader?: string }).leader;
+        if (leader !== undefined && !this.options.meta.includes(leader)) this.options.meta.push(leader);
+        const index = leader === undefined ? -1 : this.options.meta.indexOf(leader);
+        this.metaIndex = index >= 0 ? index - 1 : this.metaIndex;
+        this.metaConnection?.close();
+      }
+    }
   }
 
   private send(to: NodeId, message: PacificaMessage): void {
