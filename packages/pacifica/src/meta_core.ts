@@ -86,6 +86,9 @@ export class MetaCore {
   private readonly pendingByToken = new Map<number, Gpid>();
   private readonly reports = new Map<Gpid, Map<NodeId, ReplicaReport>>();
   private readonly learnerProposals = new Map<Gpid, LearnerProposal>();
+  /** Partitions the balancer shrank, and the server their next learner should be. */
+  private readonly balanceTargets = new Map<Gpid, NodeId>();
+  private lastBalanceAt = -Infinity;
   private out: MetaEffect[] = [];
   private nextToken = 1;
 
@@ -175,6 +178,7 @@ export class MetaCore {
   removePartitions(gpids: readonly Gpid[]): void {
     for (const gpid of gpids) {
       this.configs.delete(gpid);
+      this.balanceTargets.delete(gpid);
       this.reports.delete(gpid);
       this.learnerProposals.delete(gpid);
       const pending = this.pending.get(gpid);
@@ -206,7 +210,36 @@ export class MetaCore {
       }
     }
     for (const gpid of this.configs.keys()) this.cure(now, gpid);
+    this.balance(now);
     this.out.push({ type: 'wakeAt', time: now + this.options.tickIntervalMs });
+  }
+
+  /**
+   * The balancer: when every partition is whole and nothing is changing, and one live server holds
+   * two or more replicas more than another, move one replica: drop a secondary from the fullest
+   * server (ballot + 1), and let the cure add a learner on the emptiest (balanceTargets). One move
+   * at a time, at most one per `balanceIntervalMs`; primaries are not moved.
+   */
+  private balance(now: number): void {
+    if (now - this.lastBalanceAt < this.options.balanceIntervalMs || this.pending.size > 0 || this.balanceTargets.size > 0) return;
+    const alive = [...this.nodes.keys()].filter((node) => this.isAlive(node));
+    if (alive.length < 2) return;
+    for (const config of this.configs.values()) {
+      if (config.primary === null || !this.isAlive(config.primary) || membersOf(config).length < config.maxReplicaCount) return;
+      if (config.secondaries.some((node) => !this.usable(config, node))) return;
+    }
+    const counts = this.replicaCounts();
+    const sorted = alive.sort((a, b) => counts.get(a)! - counts.get(b)! || (a < b ? -1 : a > b ? 1 : 0));
+    const emptiest = sorted[0]!;
+    const fullest = sorted[sorted.length - 1]!;
+    if (counts.get(fullest)! - counts.get(emptiest)! < 2) return;
+    for (const [gpid, config] of this.configs) {
+      if (!config.secondaries.includes(fullest) || isMember(config, emptiest)) continue;
+      this.lastBalanceAt = now;
+      this.balanceTargets.set(gpid, emptiest);
+      this.propose(gpid, { ...config, ballot: config.ballot + 1, secondaries: config.secondaries.filter((node) => node !== fullest) }, null);
+      return;
+    }
   }
 
   private onMessage(now: number, from: NodeId, message: Message): void {
@@ -303,6 +336,7 @@ export class MetaCore {
     assert(change.config.ballot === previous.ballot + 1, `${gpid}: applying ballot ${change.config.ballot} over ${previous.ballot}`);
     this.configs.set(gpid, change.config);
     this.learnerProposals.delete(gpid);
+    if (membersOf(change.config).length >= change.config.maxReplicaCount) this.balanceTargets.delete(gpid);
     if (change.requester !== null) {
       this.send(change.requester, { type: 'configChangeReply', session: this.sessionOf(change.requester) ?? -1, gpid, accepted: change.granted, config: change.config });
     }
@@ -411,6 +445,14 @@ export class MetaCore {
         );
       });
     if (candidates.length === 0) return;
+    // A partition the balancer shrank: its learner goes to the server it chose, while that works.
+    const target = this.balanceTargets.get(config.gpid);
+    if (target !== undefined && candidates.includes(target) && previous?.node !== target) {
+      this.learnerProposals.set(config.gpid, { node: target, ballot: config.ballot, at: now });
+      this.send(config.primary!, { type: 'addLearner', session: this.sessionOf(config.primary!) ?? -1, gpid: config.gpid, ballot: config.ballot, node: target });
+      return;
+    }
+    this.balanceTargets.delete(config.gpid);
     // A proposal that led nowhere: try the next candidate.
     let chosen = candidates[0]!;
     if (previous !== undefined && previous.ballot === config.ballot) {

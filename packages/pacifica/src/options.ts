@@ -46,6 +46,8 @@ export interface ReplicationOptions {
   readonly errorReopenMs: number;
   /** The meta repeats an add-learner proposal that led nowhere after this. */
   readonly addLearnerTimeoutMs: number;
+  /** The balancer moves at most one replica per this interval (Infinity: never). */
+  readonly balanceIntervalMs: number;
 }
 
 export const defaultReplicationOptions: ReplicationOptions = {
@@ -68,6 +70,7 @@ export const defaultReplicationOptions: ReplicationOptions = {
   tickIntervalMs: 50,
   errorReopenMs: 1_000,
   addLearnerTimeoutMs: 3_000,
+  balanceIntervalMs: 2_000,
 };
 
 /** Test-only: each switch plants one bug. */
