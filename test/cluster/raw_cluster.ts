@@ -6,7 +6,7 @@
  * bad-input tests need too.
  */
 import { createServer } from 'node:net';
-import { PetrelError } from '@petrel/base';
+import { PetrelError, initChecksum } from '@petrel/base';
 import {
   CLUSTER_TYPE_IDS,
   type Connection,
@@ -98,6 +98,7 @@ export class RawCluster {
   private constructor(private readonly metaAddresses: string[]) {}
 
   static async open(metaAddresses: string[]): Promise<RawCluster> {
+    await initChecksum();
     return new RawCluster([...metaAddresses]);
   }
 
