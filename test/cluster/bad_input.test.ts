@@ -14,7 +14,7 @@ import { ReplicaServer } from '@petrel/replica';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WebSocket } from 'ws';
-import { RawCluster } from './raw_cluster.js';
+import { RawCluster } from '@petrel/cli';
 
 interface Outcome {
   closed: number | undefined;

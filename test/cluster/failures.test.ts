@@ -8,7 +8,7 @@ import { type RoutingResponse } from '@petrel/protocol';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ProcessCluster } from './process_cluster.js';
-import { RawCluster } from './raw_cluster.js';
+import { RawCluster } from '@petrel/cli';
 
 /** Writers that keep writing their own keys and remember the last value acknowledged for each. */
 class WriteLoad {

@@ -14,7 +14,7 @@ import { findZookeeper, ZOOKEEPER_MISSING, ZookeeperServer } from '../../package
 import { ReplicaServer } from '@petrel/replica';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RawCluster, freePort } from './raw_cluster.js';
+import { RawCluster, freePort } from '@petrel/cli';
 
 const available = findZookeeper() !== undefined;
 if (!available) console.log(ZOOKEEPER_MISSING);

@@ -6,8 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ChildServer, startChild, stopChildren } from '../../packages/cli/src/onebox.js';
-import { freePort } from './raw_cluster.js';
+import { type ChildServer, freePort, startChild, stopChildren } from '@petrel/cli';
 
 export interface ServerSlot {
   name: string;

@@ -111,6 +111,8 @@ export class ReplicaServer {
   private readonly requests = this.metrics.counter('petrel_replica_requests_total', 'Client requests by operation and outcome.');
   private readonly latency = this.metrics.histogram('petrel_replica_request_seconds', 'Client request latency in seconds, by operation.');
   private statusServer: { port: number; close(): Promise<void> } | undefined;
+  /** Checkpoints this server learned from others: bytes fetched and the time the fetch took. */
+  readonly learned: { gpid: Gpid; decree: number; bytes: number; files: number; fetchMs: number }[] = [];
   private gcTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -351,6 +353,7 @@ export class ReplicaServer {
     const descriptor = decodeValue(checkpoint.data) as { server: string; id: number; files: { name: string; size: number }[] };
     const replicaDir = joinPath(this.replicasDir, gpid);
     const incoming = joinPath(replicaDir, 'incoming');
+    const fetchStarted = performance.now();
     await this.vfs.removeTree(incoming);
     await this.vfs.mkdir(incoming, { recursive: true });
     for (const file of descriptor.files) {
@@ -369,6 +372,8 @@ export class ReplicaServer {
       }
     }
     await this.vfs.syncDir(incoming);
+    const bytes = descriptor.files.reduce((sum, f) => sum + f.size, 0);
+    this.learned.push({ gpid, decree: checkpoint.decree, bytes, files: descriptor.files.length, fetchMs: performance.now() - fetchStarted });
     // Swap the data directory for the fetched one, then reopen the replica on it.
     const store = this.stores.get(gpid);
     this.stores.delete(gpid);
