@@ -65,9 +65,9 @@ test('garbage, truncation, unknown types, oversize frames and absent partitions:
   await initChecksum();
   const root = mkdtempSync(join(tmpdir(), 'petrel-bad-'));
   const quiet = (): void => undefined;
-  const meta = await MetaServer.start({ listen: '127.0.0.1:0', dataDir: join(root, 'meta'), log: quiet });
+  const meta = await MetaServer.start({ listen: '127.0.0.1:0', dataDir: join(root, 'meta'), log: quiet, httpPort: 0 });
   const replicas: ReplicaServer[] = [];
-  for (let i = 0; i < 3; i++) replicas.push(await ReplicaServer.start({ listen: '127.0.0.1:0', meta: [meta.address], dataDir: join(root, `r${i}`), log: quiet }));
+  for (let i = 0; i < 3; i++) replicas.push(await ReplicaServer.start({ listen: '127.0.0.1:0', meta: [meta.address], dataDir: join(root, `r${i}`), log: quiet, httpPort: 0 }));
   const client = await RawCluster.open([meta.address]);
   try {
     await client.meta('createTable', { name: 'good', partitionCount: 2, replicaCount: 3, envs: {}, successIfExists: false });
@@ -117,6 +117,22 @@ test('garbage, truncation, unknown types, oversize frames and absent partitions:
     assert.is(await client.get('good', 'after', 's'), 'v2');
     const stillRouted = (await client.meta('queryRouting', { name: 'good' })) as RoutingResponse;
     assert.is(stillRouted.partitions.length, 2);
+
+    // The status endpoints saw it all.
+    const server = replicas.find((replica) => replica.address === primary)!;
+    const metrics = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
+    let all = '';
+    for (const replica of replicas) all += await (await fetch(`http://127.0.0.1:${replica.httpPort}/metrics`)).text();
+    assert.match(all, /petrel_replica_requests_total\{op="set",outcome="ok"\} \d+/);
+    assert.match(all, /petrel_replica_request_seconds_count\{op="set"\} \d+/);
+    assert.match(metrics, /petrel_replica_requests_total\{op="get",outcome="SERVER_CHANGED"\} 2/);
+    assert.match(metrics, /petrel_replica_partitions\{role="primary"\} \d+/);
+    assert.match(metrics, /petrel_lsm_bytes \d+/);
+    const health = (await (await fetch(`http://127.0.0.1:${server.httpPort}/health`)).json()) as { healthy: boolean; lease: boolean };
+    assert.ok(health.healthy && health.lease);
+    const metaHealth = (await (await fetch(`http://127.0.0.1:${meta.httpPort}/health`)).json()) as { healthy: boolean; healthyPartitions: number };
+    assert.is(metaHealth.healthyPartitions, 2);
+    assert.match(await (await fetch(`http://127.0.0.1:${meta.httpPort}/metrics`)).text(), /petrel_meta_requests_total\{outcome="ok",type="createTable"\} 1/);
   } finally {
     client.close();
     for (const replica of replicas) await replica.stop();

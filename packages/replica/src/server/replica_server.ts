@@ -47,7 +47,12 @@ import {
   peekEnvelope,
   resultOf,
 } from '@petrel/protocol';
+import type { Db, DbStats } from '@petrel/lsm';
 import type { StorageApp } from '../app/storage_app.js';
+
+function lsmOf(store: ReplicaStore): Db {
+  return (store.app.engine as unknown as { db: Db }).db;
+}
 import { encodeMutation, mergeWrites, ReplicaStore } from './replica_store.js';
 
 export interface ReplicaServerOptions {
@@ -128,6 +133,27 @@ export class ReplicaServer {
       for (const replica of this.core.replicas().values()) counts.set(replica.role, (counts.get(replica.role) ?? 0) + 1);
       return [...counts].map(([role, count]) => [{ role }, count] as const);
     });
+    const lsmTotal = (pick: (stats: DbStats) => number): number => {
+      let sum = 0;
+      for (const store of this.stores.values()) sum += pick(lsmOf(store).stats());
+      return sum;
+    };
+    this.metrics.gauge('petrel_lsm_bytes', 'Bytes in SSTables, all replicas.', () => lsmTotal((stats) => stats.levels.reduce((total, level) => total + level.bytes, 0)));
+    this.metrics.gauge('petrel_lsm_memtable_bytes', 'Bytes in memtables, all replicas.', () => lsmTotal((stats) => stats.memtableBytes));
+    this.metrics.gauge('petrel_lsm_compactions', 'Compactions run since start, all replicas.', () => lsmTotal((stats) => stats.compactions));
+    this.metrics.gauge('petrel_lsm_flushes', 'Flushes since start, all replicas.', () => lsmTotal((stats) => stats.flushes));
+    this.metrics.gauge('petrel_lsm_write_stall_ms', 'Time writes waited in LSM write stalls, all replicas.', () => lsmTotal((stats) => stats.writeStallMs));
+    this.metrics.gauge('petrel_block_cache_hits', 'Block cache hits (process-wide cache).', () => {
+      const first = this.stores.values().next().value as ReplicaStore | undefined;
+      return first === undefined ? 0 : lsmOf(first).stats().blockCacheHits;
+    });
+    this.metrics.gauge('petrel_block_cache_misses', 'Block cache misses (process-wide cache).', () => {
+      const first = this.stores.values().next().value as ReplicaStore | undefined;
+      return first === undefined ? 0 : lsmOf(first).stats().blockCacheMisses;
+    });
+    this.metrics.gauge('petrel_replica_applied_decree', 'Last applied decree, by partition.', () =>
+      [...this.stores.values()].map((store) => [{ gpid: store.gpid }, store.app.lastAppliedDecree] as const),
+    );
     this.metrics.gauge('petrel_replica_lease_valid', '1 while this server holds a lease from the meta.', () => (this.core.leaseValid(this.clock.nowMs()) ? 1 : 0));
   }
 
@@ -324,7 +350,7 @@ export class ReplicaServer {
     const dir = joinPath(this.replicasDir, gpid, 'checkpoints', String(id));
     await this.vfs.removeTree(dir);
     await this.vfs.mkdir(joinPath(this.replicasDir, gpid, 'checkpoints'), { recursive: true });
-    const db = (store.app.engine as unknown as { db: { checkpoint(dir: string): Promise<unknown>; lastFlushedDecree: number } }).db;
+    const db = lsmOf(store);
     await db.checkpoint(dir);
     const decree = db.lastFlushedDecree;
     const files: { name: string; size: number }[] = [];
