@@ -1,0 +1,68 @@
+/** The deadline of a call: TIMEOUT at the deadline whatever the body waits on, aborts that reach every waiter, cancel. */
+import { PetrelError } from '@petrel/base';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { CallAborted, type CallContext, withDeadline } from './call_context.js';
+import { codeOf, timedAgainstTimer } from './test_support.js';
+
+const never = new Promise<never>(() => undefined);
+
+test('the body settling first wins; its error passes through unchanged', async () => {
+  assert.is(await withDeadline('op', 100, async () => 7), 7);
+  assert.is(await codeOf(withDeadline('op', 100, async () => Promise.reject(new PetrelError('IO_ERROR', 'disk')))), 'IO_ERROR');
+});
+
+test('at the deadline: TIMEOUT naming the operation and the last error; the body sees its waits end', async () => {
+  let seen: unknown;
+  let context: CallContext | undefined;
+  let error: unknown;
+  const { code, ms, lateMs } = await timedAgainstTimer(60, () =>
+    withDeadline('get of h/s', 60, async (ctx) => {
+      context = ctx;
+      ctx.lastError = new PetrelError('SERVER_CHANGED', 'moved');
+      try {
+        await ctx.sleep(10_000);
+      } catch (failure) {
+        seen = failure;
+        throw failure;
+      }
+    }).catch((failure: unknown) => {
+      error = failure;
+      throw failure;
+    }),
+  );
+  assert.is(code, 'TIMEOUT');
+  assert.match((error as PetrelError).message, /get of h\/s did not finish within 60 ms; last error: SERVER_CHANGED: moved/);
+  assert.ok(ms >= 59 && lateMs < 10, `${ms.toFixed(1)} ms, ${lateMs.toFixed(1)} after a plain timer`);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(seen instanceof CallAborted, 'the sleep ended with the call');
+  assert.ok(context?.isAborted);
+  const late = await (context as CallContext).race(Promise.resolve(1)).catch((failure: unknown) => failure);
+  assert.ok(late instanceof CallAborted, 'an ended call waits on nothing more');
+});
+
+test('race gives the promise unless the call ends first; onAbort handlers run once, unregistered ones not at all', async () => {
+  let runs = 0;
+  let skipped = 0;
+  const result = withDeadline('op', 40, async (ctx) => {
+    ctx.onAbort(() => runs++);
+    const unregister = ctx.onAbort(() => skipped++);
+    unregister();
+    assert.is(await ctx.race(Promise.resolve('fast')), 'fast');
+    return ctx.race(never);
+  });
+  assert.is(await codeOf(result), 'TIMEOUT');
+  assert.is(runs, 1);
+  assert.is(skipped, 0);
+});
+
+test('cancel ends a call at once with the given error (what close() does)', async () => {
+  const live = new Set<CallContext>();
+  const call = withDeadline('op', 10_000, (ctx) => ctx.sleep(10_000), live);
+  assert.is(live.size, 1);
+  for (const ctx of live) ctx.cancel(new PetrelError('CLOSED', 'closing'));
+  assert.is(await codeOf(call), 'CLOSED');
+  assert.is(live.size, 0);
+});
+
+test.run();
