@@ -230,6 +230,19 @@ export class MetaServer {
       this.core.addNode(node, this.clock.nowMs());
     }
     this.perform(this.core.step({ type: 'message', now: this.clock.nowMs(), from: node, message }));
+    if (message.type === 'configSync') this.nodeConnections.get(node)?.send(this.droppedTablesMessage());
+  }
+
+  /** Replica servers refuse requests for dropped tables (APP_NOT_EXIST) from this list. */
+  private droppedTablesMessage(): Buffer {
+    const dropped = this.catalog.tables(true).filter((table) => table.status === 'dropped').map((table) => table.id);
+    return encodeClusterMessage(CLUSTER_TYPE_IDS.droppedTables, 0, { tableIds: dropped });
+  }
+
+  /** At once on a drop or recall (and again with every config sync). */
+  private broadcastDropped(): void {
+    const message = this.droppedTablesMessage();
+    for (const connection of this.nodeConnections.values()) connection.send(message);
   }
 
   private async answer(peer: Peer, typeId: number, requestId: number, body: unknown): Promise<void> {
@@ -255,6 +268,7 @@ export class MetaServer {
         const { name, reserveSeconds } = request as unknown as DropTableRequest;
         const table = await this.catalog.drop(requireString(name, 'name'), reserveSeconds);
         this.core.removePartitions(gpidsOf(table));
+        this.broadcastDropped();
         this.log(`meta: dropped table ${table.name} (id ${table.id})`);
         return null;
       }
@@ -262,6 +276,7 @@ export class MetaServer {
         const { id, newName } = request as unknown as RecallTableRequest;
         const table = await this.catalog.recall(requireNumber(id, 'id'), newName);
         await this.ensurePartitions(table);
+        this.broadcastDropped();
         return tableInfo(table);
       }
       case CLUSTER_TYPE_IDS.listTables:

@@ -33,6 +33,8 @@ export const CLUSTER_TYPE_IDS = {
   replicaMessage: 0x0301,
   // replica ↔ meta: one PacificA message (beacon, config sync, config change …)
   metaMessage: 0x0401,
+  // meta → replica server, one-way, with every config sync reply: the ids of dropped tables
+  droppedTables: 0x0402,
   // learning by checkpoint: a chunk of a file, on request
   fetchFileChunk: 0x0302,
 } as const;

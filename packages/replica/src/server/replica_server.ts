@@ -106,6 +106,8 @@ export class ReplicaServer {
   private metaConnecting = false;
   private metaIndex = 0;
   private readonly clients = new Map<number, PendingClient>();
+  /** Tables the meta says are dropped: requests for them get APP_NOT_EXIST. */
+  private droppedTables = new Set<number>();
   private nextClientRequest = 1;
   private readonly peers = new Set<Peer>();
   private readonly checkpoints = new Map<number, { dir: string; files: { name: string; size: number }[] }>();
@@ -497,6 +499,9 @@ export class ReplicaServer {
     const envelope = decodeClusterMessage(bytes);
     if (envelope.typeId === CLUSTER_TYPE_IDS.metaMessage) {
       this.input({ type: 'message', now: this.clock.nowMs(), from: META, message: envelope.body as unknown as PacificaMessage });
+    } else if (envelope.typeId === CLUSTER_TYPE_IDS.droppedTables) {
+      const ids = (envelope.body as { tableIds?: unknown }).tableIds;
+      if (Array.isArray(ids)) this.droppedTables = new Set(ids.filter((id): id is number => typeof id === 'number'));
     } else if (envelope.typeId === (CLUSTER_TYPE_IDS.metaMessage | CLUSTER_RESPONSE_BIT)) {
       // A meta that does not lead: go to the one it names, or to the next address.
       try {
@@ -624,6 +629,10 @@ export class ReplicaServer {
     const typeId = peekEnvelope(encodeMessage(message))!.typeId;
     const { header } = message.body as { header: { tableId: number; partitionIndex: number } };
     const gpid = `${header.tableId}.${header.partitionIndex}`;
+    if (this.droppedTables.has(header.tableId)) {
+      this.requests.inc({ op: message.name, outcome: 'APP_NOT_EXIST' });
+      return this.refuse(peer, message.requestId, typeId, 'APP_NOT_EXIST', `table ${header.tableId} was dropped`);
+    }
     const store = this.stores.get(gpid);
     if (store === undefined || this.core.replicas().get(gpid) === undefined) {
       this.requests.inc({ op: message.name, outcome: 'SERVER_CHANGED' });
