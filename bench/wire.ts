@@ -5,14 +5,18 @@
  *   (a) a bare `ws` echo server and client, one message per frame: the floor;
  *   (c) the Petrel transport echoing the same messages, which coalesces the messages of one
  *       event-loop turn into one frame;
- *   (b) @petrel/client doing `get` of 100-byte values against one replica server — NOT YET BUILT:
- *       it needs the replica server and the client SDK (issue 7). The bench says so and reports
- *       only (a) and (c) until then.
+ *   (b) @petrel/client doing `get` of 100-byte values against one replica server: a real cluster
+ *       (meta + 2 replica servers as processes; a 1-partition table with 2 replicas, since writes
+ *       need 2 members), so that every get goes to the one primary. The target is (b) ≥ 2 × (a).
  *
  *   npm run bench:wire [-- --quick]
  */
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { PetrelClient } from '@petrel/client';
+import { type ChildServer, freePort, startChild, stopChildren } from '@petrel/cli';
 import { connect } from '@petrel/protocol';
 import { WebSocket } from 'ws';
 import { quick, report, round, table } from './lib/report.js';
@@ -77,13 +81,61 @@ wsServer.stop();
 const petrelServer = await startServer('petrel');
 const petrel = await petrelTransport(petrelServer.port);
 petrelServer.stop();
+/** (b) @petrel/client gets against one replica server (the primary of a 1-partition table). */
+async function clientGets(): Promise<{ rate: number; messagesPerFrame: number }> {
+  const root = mkdtempSync(join(tmpdir(), 'petrel-bench-wire-'));
+  const children: ChildServer[] = [];
+  const quiet = (): void => undefined;
+  try {
+    const meta = `127.0.0.1:${await freePort()}`;
+    children.push(startChild('meta', ['meta', '--listen', meta, '--data-dir', join(root, 'meta')], quiet));
+    await children[0]!.ready;
+    for (let i = 0; i < 2; i++) {
+      children.push(startChild(`replica${i}`, ['replica', '--listen', `127.0.0.1:${await freePort()}`, '--meta', meta, '--data-dir', join(root, `r${i}`)], quiet));
+    }
+    await Promise.all(children.map((child) => child.ready));
+    const client = new PetrelClient({ metaServers: [meta], timeoutMs: 10_000 });
+    try {
+      await client.admin.createTable('wire', { partitionCount: 1, replicaCount: 2 });
+      const wire = await client.openTable('wire');
+      const value = Buffer.alloc(PAYLOAD_BYTES, 7);
+      const keys = 1000;
+      for (let i = 0; i < keys; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => wire.set(`h${i + j}`, 's', value)));
+      let completed = 0;
+      let running = true;
+      const framesBefore = client.sessions().reduce((sum, session) => sum + (session.counters.framesReceived), 0);
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: IN_FLIGHT }, async (_, lane) => {
+          let i = lane;
+          while (running) {
+            await wire.get(`h${i % keys}`, 's');
+            completed++;
+            i += IN_FLIGHT;
+            if (performance.now() - started > seconds * 1000) running = false;
+          }
+        }),
+      );
+      const elapsed = (performance.now() - started) / 1000;
+      const frames = client.sessions().reduce((sum, session) => sum + (session.counters.framesReceived), 0) - framesBefore;
+      return { rate: completed / elapsed, messagesPerFrame: frames > 0 ? completed / frames : Number.NaN };
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await stopChildren(children);
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+const gets = await clientGets();
 console.log(
   table(
     ['exchange', 'round trips/s', 'vs bare ws', 'messages/frame'],
     [
       ['(a) bare ws echo, one message per frame', wsEchoPerSec, 1, 1],
       ['(c) Petrel transport echo', petrel.rate, petrel.rate / wsEchoPerSec, petrel.messagesPerFrame],
-      ['(b) @petrel/client get, one replica server', 'not built yet (issue 7)', '-', '-'],
+      ['(b) @petrel/client get, one replica server', gets.rate, gets.rate / wsEchoPerSec, gets.messagesPerFrame],
     ],
   ),
 );
@@ -95,8 +147,8 @@ report('wire', {
   transportEchoPerSec: round(petrel.rate, 1),
   transportRatio: round(petrel.rate / wsEchoPerSec),
   transportMessagesPerFrame: round(petrel.messagesPerFrame, 1),
-  clientGetPerSec: null,
-  ratio: null,
-  note: 'clientGetPerSec and ratio need the replica server and client SDK (issue 7)',
+  clientGetPerSec: round(gets.rate, 1),
+  ratio: round(gets.rate / wsEchoPerSec),
+  clientMessagesPerFrame: round(gets.messagesPerFrame, 1),
 });
 process.exit(0);

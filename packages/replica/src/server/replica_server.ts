@@ -50,6 +50,11 @@ import {
 import type { Db, DbStats } from '@petrel/lsm';
 import type { StorageApp } from '../app/storage_app.js';
 
+/** Effects that touch no disk and wait for nothing. */
+function isImmediate(effect: ReplicaServerEffect): boolean {
+  return effect.type === 'send' || effect.type === 'read' || effect.type === 'wakeAt';
+}
+
 function lsmOf(store: ReplicaStore): Db {
   return (store.app.engine as unknown as { db: Db }).db;
 }
@@ -79,7 +84,13 @@ interface PendingClient {
   connection: Connection;
   requestId: number;
   name: string;
+  typeId: number;
+  started: number;
+  peer: Peer | undefined;
+  message: RequestMessage;
 }
+
+const NO_BYTES = new Uint8Array(0);
 
 interface Peer {
   connection: Connection;
@@ -115,8 +126,19 @@ export class ReplicaServer {
   private readonly fetches = new Map<number, (body: unknown) => void>();
   private nextFetch = 1;
   private readonly metrics = new MetricsRegistry();
-  private readonly requests = this.metrics.counter('petrel_replica_requests_total', 'Client requests by operation and outcome.');
+  private readonly requestsTotal = this.metrics.counter('petrel_replica_requests_total', 'Client requests by operation and outcome.');
   private readonly latency = this.metrics.histogram('petrel_replica_request_seconds', 'Client request latency in seconds, by operation.');
+  /** Metric children by operation (and outcome): label keys are built once, not per request. */
+  private readonly requestCounters = new Map<string, { inc(): void }>();
+  private readonly latencyChildren = new Map<string, { observe(value: number): void }>();
+  private readonly requests = {
+    inc: (labels: { op: string; outcome: string }): void => {
+      const key = `${labels.op}\u0000${labels.outcome}`;
+      let child = this.requestCounters.get(key);
+      if (child === undefined) this.requestCounters.set(key, (child = this.requestsTotal.child(labels)));
+      child.inc();
+    },
+  };
   private statusServer: { port: number; close(): Promise<void> } | undefined;
   /** Checkpoints this server learned from others: bytes fetched and the time the fetch took. */
   readonly learned: { gpid: Gpid; decree: number; bytes: number; files: number; fetchMs: number }[] = [];
@@ -244,7 +266,30 @@ export class ReplicaServer {
 
   private input(input: ReplicaServerInput): void {
     if (this.stopped) return;
-    this.enqueue(this.core.step(input));
+    const effects = this.core.step(input);
+    // Fast path (every read takes it): with nothing queued, effects that need no IO run now, in
+    // order, instead of through the asynchronous loop.
+    if (!this.running && this.effects.length === 0 && effects.every(isImmediate)) {
+      for (const effect of effects) this.performImmediate(effect);
+      return;
+    }
+    this.enqueue(effects);
+  }
+
+  private performImmediate(effect: ReplicaServerEffect): void {
+    switch (effect.type) {
+      case 'send':
+        this.send(effect.to, effect.message);
+        return;
+      case 'read':
+        this.answerRead(effect.gpid, effect.requestId);
+        return;
+      case 'wakeAt':
+        this.scheduleWake(effect.time);
+        return;
+      default:
+        throw new PetrelError('SERVER_INTERNAL_ERROR', `${effect.type} is not an immediate effect`);
+    }
   }
 
   private async run(): Promise<void> {
@@ -301,7 +346,7 @@ export class ReplicaServer {
         return;
       }
       case 'read':
-        this.answerRead(effect.gpid, effect.requestId, effect.request);
+        this.answerRead(effect.gpid, effect.requestId);
         return;
       case 'readLog': {
         const store = await this.openStore(effect.gpid);
@@ -617,16 +662,15 @@ export class ReplicaServer {
       peer.connection.send(encodeMessage({ kind: 'response', name: 'hello', requestId: message.requestId, body: { protocolVersion: version, peerName: this.address } }));
       return;
     }
-    this.onClientRequest(peer, message);
+    this.onClientRequest(peer, message, head.typeId);
   }
 
   private refuse(peer: Peer | PendingClient, requestId: number, typeId: number, code: PetrelError['code'], text: string): void {
     peer.connection.send(encodeMessage({ kind: 'error', requestId, body: { requestType: typeId, error: { code, message: text } } }));
   }
 
-  private onClientRequest(peer: Peer, message: RequestMessage): void {
+  private onClientRequest(peer: Peer, message: RequestMessage, typeId: number): void {
     if (message.name === 'hello') return;
-    const typeId = peekEnvelope(encodeMessage(message))!.typeId;
     const { header } = message.body as { header: { tableId: number; partitionIndex: number } };
     const gpid = `${header.tableId}.${header.partitionIndex}`;
     if (this.droppedTables.has(header.tableId)) {
@@ -643,9 +687,7 @@ export class ReplicaServer {
       return this.refuse(peer, message.requestId, typeId, 'APP_BUSY', 'too many requests in flight on this connection');
     }
     const internal = this.nextClientRequest++;
-    this.clients.set(internal, { connection: peer.connection, requestId: message.requestId, name: message.name });
-    (this.clients.get(internal) as PendingClient & { started?: number; peer?: Peer }).started = performance.now();
-    (this.clients.get(internal) as PendingClient & { peer?: Peer }).peer = peer;
+    this.clients.set(internal, { connection: peer.connection, requestId: message.requestId, name: message.name, typeId, started: performance.now(), peer, message });
     peer.inFlight++;
     const client = `client:${internal}`;
     if (WRITE_NAMES.has(message.name)) {
@@ -662,25 +704,29 @@ export class ReplicaServer {
       }
       this.input({ type: 'message', now: this.clock.nowMs(), from: client, message: { type: 'clientWrite', gpid, requestId: internal, write } });
     } else {
-      this.input({ type: 'message', now: this.clock.nowMs(), from: client, message: { type: 'clientRead', gpid, requestId: internal, read: encodeMessage(message) } });
+      // The core does not look inside a read: it says when and where to run it (answerRead).
+      this.input({ type: 'message', now: this.clock.nowMs(), from: client, message: { type: 'clientRead', gpid, requestId: internal, read: NO_BYTES } });
     }
   }
 
-  private finishClient(internal: number): (PendingClient & { started?: number; peer?: Peer }) | undefined {
-    const pending = this.clients.get(internal) as (PendingClient & { started?: number; peer?: Peer }) | undefined;
+  private finishClient(internal: number): PendingClient | undefined {
+    const pending = this.clients.get(internal);
     if (pending === undefined) return undefined;
     this.clients.delete(internal);
     if (pending.peer !== undefined) pending.peer.inFlight--;
-    if (pending.started !== undefined) this.latency.observe((performance.now() - pending.started) / 1000, { op: pending.name });
+    {
+      let child = this.latencyChildren.get(pending.name);
+      if (child === undefined) this.latencyChildren.set(pending.name, (child = this.latency.child({ op: pending.name })));
+      child.observe((performance.now() - pending.started) / 1000);
+    }
     return pending;
   }
 
-  private answerRead(gpid: Gpid, internal: number, request: Uint8Array): void {
+  private answerRead(gpid: Gpid, internal: number): void {
     const pending = this.finishClient(internal);
     if (pending === undefined) return;
     const store = this.stores.get(gpid);
-    const message = decodeMessage(request) as RequestMessage;
-    const typeId = peekEnvelope(request)!.typeId;
+    const { message, typeId } = pending;
     if (store === undefined) return this.refuse(pending, pending.requestId, typeId, 'SERVER_CHANGED', `partition ${gpid} is not here`);
     try {
       const body = readApp(store.app, message);
@@ -696,7 +742,7 @@ export class ReplicaServer {
   private answerWrite(internal: number, result: Uint8Array | undefined, refusal: string | undefined): void {
     const pending = this.finishClient(internal);
     if (pending === undefined) return;
-    const typeId = (REQUEST_IDS as Record<string, number>)[pending.name] ?? 0;
+    const typeId = pending.typeId;
     if (refusal !== undefined || result === undefined) {
       const code = refusal === 'NOT_ENOUGH_MEMBER' ? 'NOT_ENOUGH_MEMBER' : refusal === 'BUSY' ? 'APP_BUSY' : 'SERVER_CHANGED';
       this.requests.inc({ op: pending.name, outcome: code });
@@ -722,7 +768,6 @@ export class ReplicaServer {
   }
 }
 
-import { REQUEST_TYPE_IDS as REQUEST_IDS } from '@petrel/protocol';
 
 /** Runs a client read on the app; the body of its response. */
 function readApp(app: StorageApp, message: RequestMessage): unknown {
