@@ -42,6 +42,7 @@ import {
   type SetTableEnvsRequest,
   type TableInfo,
   type TableNameRequest,
+  type TableState,
   PROTOCOL_VERSION,
   clusterMessageName,
   decodeClusterMessage,
@@ -230,18 +231,18 @@ export class MetaServer {
       this.core.addNode(node, this.clock.nowMs());
     }
     this.perform(this.core.step({ type: 'message', now: this.clock.nowMs(), from: node, message }));
-    if (message.type === 'configSync') this.nodeConnections.get(node)?.send(this.droppedTablesMessage());
+    if (message.type === 'configSync') this.nodeConnections.get(node)?.send(this.tablesMessage());
   }
 
-  /** Replica servers refuse requests for dropped tables (APP_NOT_EXIST) from this list. */
-  private droppedTablesMessage(): Buffer {
-    const dropped = this.catalog.tables(true).filter((table) => table.status === 'dropped').map((table) => table.id);
-    return encodeClusterMessage(CLUSTER_TYPE_IDS.droppedTables, 0, { tableIds: dropped });
+  /** Every table's status and envs, for the replica servers (dropped tables: APP_NOT_EXIST). */
+  private tablesMessage(): Buffer {
+    const tables: TableState[] = this.catalog.tables(true).map((table) => ({ id: table.id, status: table.status, envs: table.envs }));
+    return encodeClusterMessage(CLUSTER_TYPE_IDS.tables, 0, { tables });
   }
 
-  /** At once on a drop or recall (and again with every config sync). */
-  private broadcastDropped(): void {
-    const message = this.droppedTablesMessage();
+  /** At once on a drop, recall or env change (and again with every config sync). */
+  private broadcastTables(): void {
+    const message = this.tablesMessage();
     for (const connection of this.nodeConnections.values()) connection.send(message);
   }
 
@@ -268,7 +269,7 @@ export class MetaServer {
         const { name, reserveSeconds } = request as unknown as DropTableRequest;
         const table = await this.catalog.drop(requireString(name, 'name'), reserveSeconds);
         this.core.removePartitions(gpidsOf(table));
-        this.broadcastDropped();
+        this.broadcastTables();
         this.log(`meta: dropped table ${table.name} (id ${table.id})`);
         return null;
       }
@@ -276,7 +277,7 @@ export class MetaServer {
         const { id, newName } = request as unknown as RecallTableRequest;
         const table = await this.catalog.recall(requireNumber(id, 'id'), newName);
         await this.ensurePartitions(table);
-        this.broadcastDropped();
+        this.broadcastTables();
         return tableInfo(table);
       }
       case CLUSTER_TYPE_IDS.listTables:
@@ -286,12 +287,16 @@ export class MetaServer {
         return this.routing(this.catalog.require(requireString((request as unknown as TableNameRequest).name, 'name')));
       case CLUSTER_TYPE_IDS.setTableEnvs: {
         const { name, envs } = request as unknown as SetTableEnvsRequest;
-        return tableInfo(await this.catalog.setEnvs(requireString(name, 'name'), requireRecord(envs, 'envs')));
+        const updated = tableInfo(await this.catalog.setEnvs(requireString(name, 'name'), requireRecord(envs, 'envs')));
+        this.broadcastTables();
+        return updated;
       }
       case CLUSTER_TYPE_IDS.delTableEnvs: {
         const { name, keys } = request as unknown as DelTableEnvsRequest;
         if (!Array.isArray(keys) || keys.some((key) => typeof key !== 'string')) throw new PetrelError('INVALID_ARGUMENT', 'keys must be a list of strings');
-        return tableInfo(await this.catalog.delEnvs(requireString(name, 'name'), keys));
+        const updated = tableInfo(await this.catalog.delEnvs(requireString(name, 'name'), keys));
+        this.broadcastTables();
+        return updated;
       }
       case CLUSTER_TYPE_IDS.listNodes:
         return this.nodeInfos();
@@ -311,6 +316,7 @@ export class MetaServer {
       request.successIfExists === true,
     );
     if (created) {
+      this.broadcastTables();
       await this.ensurePartitions(table);
       this.log(`meta: created table ${table.name} (id ${table.id}, ${table.partitionCount} partitions × ${table.replicaCount})`);
     }

@@ -33,8 +33,9 @@ export const CLUSTER_TYPE_IDS = {
   replicaMessage: 0x0301,
   // replica ↔ meta: one PacificA message (beacon, config sync, config change …)
   metaMessage: 0x0401,
-  // meta → replica server, one-way, with every config sync reply: the ids of dropped tables
-  droppedTables: 0x0402,
+  // meta → replica server, one-way, with every config sync reply and on every table change:
+  // every table's id, status and envs ({ tables: TableState[] })
+  tables: 0x0402,
   // learning by checkpoint: a chunk of a file, on request
   fetchFileChunk: 0x0302,
 } as const;
@@ -61,6 +62,13 @@ export interface TableInfo {
   /** Seconds since the epoch: when it was dropped, and until when it can be recalled. */
   dropTime?: number;
   reserveUntil?: number;
+}
+
+/** What a replica server needs of each table: whether it is dropped, and its envs. */
+export interface TableState {
+  id: number;
+  status: 'available' | 'dropped';
+  envs: Record<string, string>;
 }
 
 export interface PartitionRouting {

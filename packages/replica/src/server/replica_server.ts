@@ -30,6 +30,7 @@ import {
   MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
   type RequestMessage,
+  type TableState,
   type WriteRequest,
   connect,
   decodeClusterMessage,
@@ -50,6 +51,10 @@ import {
 import type { Db, DbStats } from '@petrel/lsm';
 import type { StorageApp } from '../app/storage_app.js';
 
+function tableIdOf(gpid: Gpid): number {
+  return Number(gpid.slice(0, gpid.indexOf('.')));
+}
+
 /** Effects that touch no disk and wait for nothing. */
 function isImmediate(effect: ReplicaServerEffect): boolean {
   return effect.type === 'send' || effect.type === 'read' || effect.type === 'wakeAt';
@@ -59,6 +64,7 @@ function lsmOf(store: ReplicaStore): Db {
   return (store.app.engine as unknown as { db: Db }).db;
 }
 import { encodeMutation, mergeWrites, ReplicaStore } from './replica_store.js';
+import { parsePolicy, Throttle, type TablePolicy } from './table_policies.js';
 
 export interface ReplicaServerOptions {
   /** host:port to listen on (port 0: a free port); the server's node id is the address it gets. */
@@ -117,8 +123,12 @@ export class ReplicaServer {
   private metaConnecting = false;
   private metaIndex = 0;
   private readonly clients = new Map<number, PendingClient>();
-  /** Tables the meta says are dropped: requests for them get APP_NOT_EXIST. */
-  private droppedTables = new Set<number>();
+  /** Every table as the meta last said: dropped ones get APP_NOT_EXIST; envs set policies. */
+  private readonly tables = new Map<number, { status: string; envs: Record<string, string>; envsKey: string; policy: TablePolicy }>();
+  private readonly throttles = new Map<Gpid, { count: Throttle; bytes: Throttle }>();
+  /** The manual-compaction trigger time each replica last acted on. */
+  private readonly compactedAt = new Map<Gpid, number>();
+  private compactionQueue: Promise<void> = Promise.resolve();
   private nextClientRequest = 1;
   private readonly peers = new Set<Peer>();
   private readonly checkpoints = new Map<number, { dir: string; files: { name: string; size: number }[] }>();
@@ -241,14 +251,45 @@ export class ReplicaServer {
     if (open !== undefined) return Promise.resolve(open);
     let opening = this.opening.get(gpid);
     if (opening === undefined) {
-      opening = ReplicaStore.open({ vfs: this.vfs, dir: joinPath(this.replicasDir, gpid), gpid, envs: {} }).then((store) => {
+      opening = ReplicaStore.open({ vfs: this.vfs, dir: joinPath(this.replicasDir, gpid), gpid, envs: this.tables.get(tableIdOf(gpid))?.envs ?? {} }).then((store) => {
         this.stores.set(gpid, store);
+        const table = this.tables.get(tableIdOf(gpid));
+        if (table !== undefined) this.maybeCompact(store, table.policy);
         this.opening.delete(gpid);
         return store;
       });
       this.opening.set(gpid, opening);
     }
     return opening;
+  }
+
+  /** The meta's table list: statuses, envs (default_ttl reaches the apps), manual compactions. */
+  private onTables(tables: readonly TableState[]): void {
+    for (const table of tables) {
+      if (typeof table?.id !== 'number' || typeof table.envs !== 'object' || table.envs === null) continue;
+      const envsKey = JSON.stringify(Object.entries(table.envs).sort());
+      const known = this.tables.get(table.id);
+      if (known !== undefined && known.envsKey === envsKey && known.status === table.status) continue;
+      const policy = parsePolicy(table.envs, this.log);
+      this.tables.set(table.id, { status: table.status, envs: { ...table.envs }, envsKey, policy });
+      for (const store of this.stores.values()) {
+        if (tableIdOf(store.gpid) !== table.id) continue;
+        if (known?.envsKey !== envsKey) store.app.setEnvs(table.envs);
+        this.maybeCompact(store, policy);
+      }
+    }
+  }
+
+  /** Runs the table's manual compaction on this replica once per trigger time (one at a time per server). */
+  private maybeCompact(store: ReplicaStore, policy: TablePolicy): void {
+    const trigger = policy.manualCompactTriggerTime;
+    if (trigger === undefined || trigger > this.clock.wallMs() / 1000 || (this.compactedAt.get(store.gpid) ?? -1) >= trigger) return;
+    this.compactedAt.set(store.gpid, trigger);
+    this.compactionQueue = this.compactionQueue.then(async () => {
+      const started = performance.now();
+      await store.app.compact().catch((error: unknown) => this.log(`replica: manual compaction of ${store.gpid} failed: ${String(error)}`));
+      this.log(`replica: manual compaction of ${store.gpid} done in ${Math.round(performance.now() - started)} ms`);
+    });
   }
 
   private async collectGarbage(): Promise<void> {
@@ -544,9 +585,9 @@ export class ReplicaServer {
     const envelope = decodeClusterMessage(bytes);
     if (envelope.typeId === CLUSTER_TYPE_IDS.metaMessage) {
       this.input({ type: 'message', now: this.clock.nowMs(), from: META, message: envelope.body as unknown as PacificaMessage });
-    } else if (envelope.typeId === CLUSTER_TYPE_IDS.droppedTables) {
-      const ids = (envelope.body as { tableIds?: unknown }).tableIds;
-      if (Array.isArray(ids)) this.droppedTables = new Set(ids.filter((id): id is number => typeof id === 'number'));
+    } else if (envelope.typeId === CLUSTER_TYPE_IDS.tables) {
+      const tables = (envelope.body as { tables?: unknown }).tables;
+      if (Array.isArray(tables)) this.onTables(tables as TableState[]);
     } else if (envelope.typeId === (CLUSTER_TYPE_IDS.metaMessage | CLUSTER_RESPONSE_BIT)) {
       // A meta that does not lead: go to the one it names, or to the next address.
       try {
@@ -673,7 +714,8 @@ export class ReplicaServer {
     if (message.name === 'hello') return;
     const { header } = message.body as { header: { tableId: number; partitionIndex: number } };
     const gpid = `${header.tableId}.${header.partitionIndex}`;
-    if (this.droppedTables.has(header.tableId)) {
+    const table = this.tables.get(header.tableId);
+    if (table?.status === 'dropped') {
       this.requests.inc({ op: message.name, outcome: 'APP_NOT_EXIST' });
       return this.refuse(peer, message.requestId, typeId, 'APP_NOT_EXIST', `table ${header.tableId} was dropped`);
     }
@@ -681,6 +723,14 @@ export class ReplicaServer {
     if (store === undefined || this.core.replicas().get(gpid) === undefined) {
       this.requests.inc({ op: message.name, outcome: 'SERVER_CHANGED' });
       return this.refuse(peer, message.requestId, typeId, 'SERVER_CHANGED', `${this.address} holds no replica of partition ${gpid}`);
+    }
+    const isWrite = WRITE_NAMES.has(message.name);
+    const deny = table?.policy.deny;
+    if (deny !== undefined && (isWrite ? deny.writes : deny.reads)) {
+      this.requests.inc({ op: message.name, outcome: `denied_${deny.action}` });
+      // timeout: no answer at all (the client times out); reconfig: go elsewhere.
+      if (deny.action === 'reconfig') this.refuse(peer, message.requestId, typeId, 'SERVER_CHANGED', `table ${header.tableId} denies ${isWrite ? 'writes' : 'reads'} (replica.deny_client_request)`);
+      return;
     }
     if (peer.inFlight >= (this.options.maxInFlightPerConnection ?? 4096)) {
       this.requests.inc({ op: message.name, outcome: 'APP_BUSY' });
@@ -690,7 +740,7 @@ export class ReplicaServer {
     this.clients.set(internal, { connection: peer.connection, requestId: message.requestId, name: message.name, typeId, started: performance.now(), peer, message });
     peer.inFlight++;
     const client = `client:${internal}`;
-    if (WRITE_NAMES.has(message.name)) {
+    if (isWrite) {
       let write: Uint8Array;
       try {
         const builder = store.app.newMutationBuilder();
@@ -701,6 +751,25 @@ export class ReplicaServer {
         const petrel = isPetrelError(error) ? error : new PetrelError('SERVER_INTERNAL_ERROR', String(error));
         this.requests.inc({ op: message.name, outcome: petrel.code });
         return this.refuse(peer, message.requestId, typeId, petrel.code, petrel.message);
+      }
+      const policy = table?.policy;
+      if (policy !== undefined && (policy.writeThrottling.length > 0 || policy.writeThrottlingBySize.length > 0)) {
+        let throttle = this.throttles.get(gpid);
+        if (throttle === undefined) this.throttles.set(gpid, (throttle = { count: new Throttle(), bytes: new Throttle() }));
+        const now = this.clock.nowMs();
+        const byCount = throttle.count.decide(policy.writeThrottling, now, 1);
+        const bySize = throttle.bytes.decide(policy.writeThrottlingBySize, now, write.length);
+        if (byCount.action === 'reject' || bySize.action === 'reject') {
+          this.finishClient(internal);
+          this.requests.inc({ op: message.name, outcome: 'APP_BUSY' });
+          return this.refuse(peer, message.requestId, typeId, 'APP_BUSY', `table ${header.tableId} is over its write limit (replica.write_throttling)`);
+        }
+        const delayMs = Math.max(byCount.action === 'delay' ? byCount.ms : 0, bySize.action === 'delay' ? bySize.ms : 0);
+        if (delayMs > 0) {
+          const delayed = write;
+          setTimeout(() => this.input({ type: 'message', now: this.clock.nowMs(), from: client, message: { type: 'clientWrite', gpid, requestId: internal, write: delayed } }), delayMs);
+          return;
+        }
       }
       this.input({ type: 'message', now: this.clock.nowMs(), from: client, message: { type: 'clientWrite', gpid, requestId: internal, write } });
     } else {
