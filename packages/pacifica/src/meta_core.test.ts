@@ -96,7 +96,8 @@ test('after a restart every server is freshly alive for a full grace period', ()
 });
 
 test('with every member gone the configuration empties, and only one of the last members may lead again', () => {
-  const meta = new MetaCore({ node: 'meta', replicaServers: servers, options }, 0, stateWith(config(3, 'n1', ['n2'])));
+  // Half the servers are gone: without the automatic freeze (tested below), the meta reconfigures.
+  const meta = new MetaCore({ node: 'meta', replicaServers: servers, options: { ...options, minAlivePercentForCure: 1 } }, 0, stateWith(config(3, 'n1', ['n2'])));
   beaconAll(meta, 0, ['n3', 'n4']);
   beaconAll(meta, options.graceMs, ['n3', 'n4']);
   settle(meta, meta.step({ type: 'tick', now: options.graceMs + 1 }), options.graceMs + 1);
@@ -125,6 +126,23 @@ test('below the replica count the primary is asked to add a learner, a server st
   meta.step({ type: 'message', now: 1, from: 'n4', message: { type: 'configSync', replicas: [{ gpid: '1.0', ballot: 2, role: 'inactive', committed: 9 }] } });
   const sent = settle(meta, meta.step({ type: 'tick', now: 2 }), 2);
   assert.equal(sent, [{ to: 'n1', message: { type: 'addLearner', session: 0, gpid: '1.0', ballot: 5, node: 'n4' } }]);
+});
+
+test('too few live servers freeze the meta; levels steady and freezed stop the balancer and the cure', () => {
+  const meta = new MetaCore({ node: 'meta', replicaServers: servers, options }, 0, stateWith(config(3, 'n1', ['n2', 'n3'])));
+  assert.is(meta.effectiveLevel, 'lively');
+  // Only n1 keeps beaconing: 1 of 4 alive is under 65% — frozen, the dead members stay.
+  let now = 0;
+  for (; now <= options.graceMs + 2 * options.tickIntervalMs; now += options.tickIntervalMs) {
+    meta.step({ type: 'message', now, from: 'n1', message: { type: 'beacon', sentAt: now, session: 0 } });
+    meta.step({ type: 'tick', now });
+  }
+  assert.is(meta.effectiveLevel, 'freezed');
+  assert.equal(meta.configuration('1.0')!.secondaries, ['n2', 'n3'], 'no cure while frozen');
+  meta.setLevel('blind');
+  assert.is(meta.effectiveLevel, 'blind');
+  const effects = meta.step({ type: 'message', now, from: 'n1', message: { type: 'configChange', kind: 'removeSecondary', gpid: '1.0', baseBallot: 3, node: 'n2', proposed: { ...meta.configuration('1.0')!, ballot: 4, secondaries: ['n3'] } } });
+  assert.ok(effects.some((effect) => effect.type === 'send' && effect.message.type === 'configChangeReply' && !effect.message.accepted), 'blind: no configuration change');
 });
 
 test.run();

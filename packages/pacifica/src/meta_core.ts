@@ -76,6 +76,10 @@ interface LearnerProposal {
   readonly at: number;
 }
 
+export type MetaLevel = 'stopped' | 'blind' | 'freezed' | 'steady' | 'lively';
+
+export const META_LEVELS: readonly MetaLevel[] = ['stopped', 'blind', 'freezed', 'steady', 'lively'];
+
 export class MetaCore {
   readonly node: NodeId;
   private readonly options: ReplicationOptions;
@@ -86,6 +90,10 @@ export class MetaCore {
   private readonly pendingByToken = new Map<number, Gpid>();
   private readonly reports = new Map<Gpid, Map<NodeId, ReplicaReport>>();
   private readonly learnerProposals = new Map<Gpid, LearnerProposal>();
+  /** The meta's function level, as Pegasus has them (see setLevel). */
+  private level: MetaLevel = 'lively';
+  /** Replica counts asked for by `setMaxReplicaCount`, applied by the cure one partition at a time. */
+  private readonly wantedReplicaCounts = new Map<Gpid, number>();
   /** Partitions the balancer shrank, and the server their next learner should be. */
   private readonly balanceTargets = new Map<Gpid, NodeId>();
   private lastBalanceAt = -Infinity;
@@ -147,6 +155,41 @@ export class MetaCore {
     return this.pending.has(gpid);
   }
 
+  // ---- function levels -------------------------------------------------------------------------
+
+  /**
+   * - `lively`: cures partitions and balances replicas (the default);
+   * - `steady`: cures, does not balance;
+   * - `freezed`: neither cures nor balances; primaries' own requests (drop a failed secondary,
+   *   promote a caught-up learner) are still granted;
+   * - `blind`: no configuration changes at all;
+   * - `stopped`: as blind (the meta server also refuses table changes).
+   * Besides, too few live servers (minAliveForCure, minAlivePercentForCure) act as `freezed`.
+   */
+  setLevel(level: MetaLevel): void {
+    this.level = level;
+  }
+
+  get configuredLevel(): MetaLevel {
+    return this.level;
+  }
+
+  /** The level in force: the configured one, or `freezed` while too few servers are alive. */
+  get effectiveLevel(): MetaLevel {
+    if (this.level !== 'lively' && this.level !== 'steady') return this.level;
+    const known = this.nodes.size;
+    let alive = 0;
+    for (const state of this.nodes.values()) if (state.alive) alive++;
+    const needed = Math.max(this.options.minAliveForCure, Math.ceil((known * this.options.minAlivePercentForCure) / 100));
+    return known > 0 && alive < needed ? 'freezed' : this.level;
+  }
+
+  /** Changes a partition's replica count; the cure applies it (ballot + 1), trimming secondaries when it shrinks. */
+  setMaxReplicaCount(gpid: Gpid, count: number): void {
+    assert(Number.isInteger(count) && count >= 1, `replica count ${count}`);
+    if (this.configs.has(gpid)) this.wantedReplicaCounts.set(gpid, count);
+  }
+
   // ---- membership of the cluster, as the meta server changes it -----------------------------
 
   knowsNode(node: NodeId): boolean {
@@ -181,6 +224,7 @@ export class MetaCore {
       this.balanceTargets.delete(gpid);
       this.reports.delete(gpid);
       this.learnerProposals.delete(gpid);
+      this.wantedReplicaCounts.delete(gpid);
       const pending = this.pending.get(gpid);
       if (pending !== undefined) {
         this.pending.delete(gpid);
@@ -209,8 +253,9 @@ export class MetaCore {
         this.out.push({ type: 'persist', token: this.nextToken++, record: { kind: 'session', node, session: state.session } });
       }
     }
-    for (const gpid of this.configs.keys()) this.cure(now, gpid);
-    this.balance(now);
+    const level = this.effectiveLevel;
+    if (level === 'lively' || level === 'steady') for (const gpid of this.configs.keys()) this.cure(now, gpid);
+    if (level === 'lively') this.balance(now);
     this.out.push({ type: 'wakeAt', time: now + this.options.tickIntervalMs });
   }
 
@@ -289,6 +334,8 @@ export class MetaCore {
     const current = this.configs.get(message.gpid);
     if (current === undefined) return;
     const reject = (): void => this.send(from, { type: 'configChangeReply', session: this.sessionOf(from) ?? -1, gpid: message.gpid, accepted: false, config: current });
+    const level = this.effectiveLevel;
+    if (level === 'blind' || level === 'stopped') return reject();
     if (this.pending.has(message.gpid)) return reject();
     const exact = message.baseBallot === current.ballot && message.proposed.ballot === current.ballot + 1 && from === current.primary;
     // The planted bug: a change built on the configuration before the current one goes through.
@@ -398,6 +445,13 @@ export class MetaCore {
   private cure(now: number, gpid: Gpid): void {
     if (this.pending.has(gpid)) return;
     const config = this.configs.get(gpid)!;
+    const wanted = this.wantedReplicaCounts.get(gpid);
+    if (wanted !== undefined && wanted !== config.maxReplicaCount) {
+      this.wantedReplicaCounts.delete(gpid);
+      this.propose(gpid, { ...config, ballot: config.ballot + 1, maxReplicaCount: wanted, secondaries: config.secondaries.slice(0, Math.max(0, wanted - 1)) }, null);
+      return;
+    }
+    this.wantedReplicaCounts.delete(gpid);
     const usable = (node: NodeId): boolean => this.usable(config, node);
     if (config.primary === null) {
       let candidates: NodeId[];

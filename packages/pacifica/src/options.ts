@@ -46,8 +46,15 @@ export interface ReplicationOptions {
   readonly errorReopenMs: number;
   /** The meta repeats an add-learner proposal that led nowhere after this. */
   readonly addLearnerTimeoutMs: number;
-  /** The balancer moves at most one replica per this interval (Infinity: never). */
+  /** The balancer moves at most one replica per this interval (the meta level `steady` turns it off). */
   readonly balanceIntervalMs: number;
+  /**
+   * Fewer live replica servers than this, or than `minAlivePercentForCure` % of the known ones,
+   * freeze the meta: no cure, no balancing, until enough are back — a meta cut off from most of
+   * the cluster must not reconfigure everything it cannot see (Pegasus: 65%).
+   */
+  readonly minAliveForCure: number;
+  readonly minAlivePercentForCure: number;
 }
 
 export const defaultReplicationOptions: ReplicationOptions = {
@@ -71,6 +78,8 @@ export const defaultReplicationOptions: ReplicationOptions = {
   errorReopenMs: 1_000,
   addLearnerTimeoutMs: 3_000,
   balanceIntervalMs: 2_000,
+  minAliveForCure: 1,
+  minAlivePercentForCure: 65,
 };
 
 /** Test-only: each switch plants one bug. */

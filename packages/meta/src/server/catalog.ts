@@ -168,6 +168,17 @@ export class TableCatalog {
     return updated;
   }
 
+  async setReplicaCount(name: string, replicaCount: number): Promise<TableRecord> {
+    const table = this.require(name);
+    if (!Number.isInteger(replicaCount) || replicaCount < 1 || replicaCount > MAX_REPLICA_COUNT) {
+      throw new PetrelError('INVALID_REP_COUNT', `replica count ${replicaCount}: use 1–${MAX_REPLICA_COUNT}`);
+    }
+    const updated: TableRecord = { ...table, replicaCount };
+    await this.store.commit({ put: [[`${TABLE_PREFIX}${table.id}`, encode(updated)]] });
+    this.byId.set(table.id, updated);
+    return updated;
+  }
+
   /** Dropped tables whose reserve time has passed: their data may go. */
   expired(): TableRecord[] {
     const now = this.nowSeconds();

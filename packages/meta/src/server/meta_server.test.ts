@@ -107,6 +107,32 @@ test('tables are created, listed, routed, dropped and recalled; the state surviv
   }
 });
 
+test('meta levels: set, reported with the effective level, persisted; stopped refuses table changes', async () => {
+  const vfs = new MemVfs();
+  const quiet = () => undefined;
+  let meta = await MetaServer.start({ listen: '127.0.0.1:0', dataDir: '/meta', vfs, log: quiet });
+  try {
+    let client = await RawClient.open(meta.address);
+    assert.equal(await client.call('getMetaLevel', {}), { level: 'lively', effective: 'lively' });
+    assert.is(await codeOf(client.call('setMetaLevel', { level: 'sleepy' })), 'INVALID_ARGUMENT');
+    assert.equal(await client.call('setMetaLevel', { level: 'stopped' }), { level: 'stopped', effective: 'stopped' });
+    assert.is(await codeOf(client.call('createTable', { name: 't', partitionCount: 1, replicaCount: 3, envs: {}, successIfExists: false })), 'APP_BUSY');
+    assert.equal(await client.call('listTables', { includeDropped: false }), [], 'queries still answered');
+    client.connection.close();
+    await meta.stop();
+    meta = await MetaServer.start({ listen: '127.0.0.1:0', dataDir: '/meta', vfs, log: quiet });
+    client = await RawClient.open(meta.address);
+    assert.equal(await client.call('getMetaLevel', {}), { level: 'stopped', effective: 'stopped' }, 'the level survives a restart');
+    await client.call('setMetaLevel', { level: 'steady' });
+    await client.call('createTable', { name: 't', partitionCount: 2, replicaCount: 3, envs: {}, successIfExists: false });
+    assert.is(await codeOf(client.call('setReplicaCount', { name: 't', replicaCount: 9 })), 'INVALID_REP_COUNT');
+    assert.is(((await client.call('setReplicaCount', { name: 't', replicaCount: 2 })) as TableInfo).replicaCount, 2);
+    client.connection.close();
+  } finally {
+    await meta.stop();
+  }
+});
+
 test('garbage closes that connection only; wrong body types get INVALID_ARGUMENT; the server keeps serving', async () => {
   const meta = await MetaServer.start({ listen: '127.0.0.1:0', dataDir: '/meta', vfs: new MemVfs(), log: () => undefined });
   try {

@@ -20,6 +20,8 @@ import {
   type MetaRecord,
   type Message as PacificaMessage,
   MetaCore,
+  META_LEVELS,
+  type MetaLevel,
   type NodeId,
   type PartitionConfiguration,
   type ReplicationOptions,
@@ -78,6 +80,16 @@ export interface MetaServerOptions {
 }
 
 const CONFIG_PREFIX = '/configs/';
+const LEVEL_KEY = '/meta_level';
+/** Requests that change tables: refused at level stopped. */
+const CHANGES = new Set<number>([
+  CLUSTER_TYPE_IDS.createTable,
+  CLUSTER_TYPE_IDS.dropTable,
+  CLUSTER_TYPE_IDS.recallTable,
+  CLUSTER_TYPE_IDS.setTableEnvs,
+  CLUSTER_TYPE_IDS.delTableEnvs,
+  CLUSTER_TYPE_IDS.setReplicaCount,
+]);
 const SESSION_PREFIX = '/sessions/';
 
 interface Peer {
@@ -161,6 +173,8 @@ export class MetaServer {
       clock.nowMs(),
       durable,
     );
+    const level = store.get(LEVEL_KEY)?.toString('utf8');
+    if (level !== undefined && (META_LEVELS as readonly string[]).includes(level)) core.setLevel(level as MetaLevel);
     server = new MetaServer(options, store, catalog, core, listener, listener.address);
     // Tables whose partitions have no configuration yet (a crash between the two commits of a create).
     for (const table of catalog.tables()) await server.ensurePartitions(table);
@@ -262,7 +276,29 @@ export class MetaServer {
 
   private async handle(typeId: number, body: unknown): Promise<unknown> {
     const request = (body ?? {}) as Record<string, unknown>;
+    if (this.core.configuredLevel === 'stopped' && CHANGES.has(typeId)) {
+      throw new PetrelError('APP_BUSY', 'the meta server is at level stopped: table changes are refused (set_meta_level to change it)');
+    }
     switch (typeId) {
+      case CLUSTER_TYPE_IDS.setMetaLevel: {
+        const level = request.level;
+        if (typeof level !== 'string' || !(META_LEVELS as readonly string[]).includes(level)) {
+          throw new PetrelError('INVALID_ARGUMENT', `meta level must be one of ${META_LEVELS.join(', ')}`);
+        }
+        await this.store.commit({ put: [[LEVEL_KEY, Buffer.from(level)]] });
+        this.core.setLevel(level as MetaLevel);
+        this.log(`meta: level set to ${level}`);
+        return { level, effective: this.core.effectiveLevel };
+      }
+      case CLUSTER_TYPE_IDS.getMetaLevel:
+        return { level: this.core.configuredLevel, effective: this.core.effectiveLevel };
+      case CLUSTER_TYPE_IDS.setReplicaCount: {
+        const table = await this.catalog.setReplicaCount(requireString(request.name, 'name'), requireNumber(request.replicaCount, 'replicaCount'));
+        for (const gpid of gpidsOf(table)) this.core.setMaxReplicaCount(gpid, table.replicaCount);
+        this.kick();
+        this.log(`meta: table ${table.name} now wants ${table.replicaCount} replicas`);
+        return tableInfo(table);
+      }
       case CLUSTER_TYPE_IDS.createTable:
         return this.createTable(request as unknown as CreateTableRequest);
       case CLUSTER_TYPE_IDS.dropTable: {
@@ -374,6 +410,8 @@ export class MetaServer {
       aliveReplicaServers: nodes.filter((node) => node.alive).length,
       partitions: total,
       healthyPartitions: healthy,
+      metaLevel: this.core.configuredLevel,
+      effectiveMetaLevel: this.core.effectiveLevel,
     };
   }
 

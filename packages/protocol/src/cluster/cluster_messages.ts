@@ -29,6 +29,7 @@ export const CLUSTER_TYPE_IDS = {
   clusterInfo: 0x020a,
   setMetaLevel: 0x020b,
   getMetaLevel: 0x020c,
+  setReplicaCount: 0x020d,
   // replica ↔ replica: one PacificA message (prepare, group check, learn …)
   replicaMessage: 0x0301,
   // replica ↔ meta: one PacificA message (beacon, config sync, config change …)
