@@ -14,6 +14,7 @@ export const META_FLAGS: Record<string, FlagSpec> = {
   'http-port': { description: 'port of /metrics and /health (0: any; absent: none)' },
   state: { description: 'state store: local or zookeeper', default: 'local' },
   zk: { description: 'ZooKeeper connection string with chroot (for --state zookeeper), e.g. 127.0.0.1:2181/petrel' },
+  'zk-session-ms': { description: 'ZooKeeper session timeout: how soon a dead leader is replaced', default: '6000' },
   help: { kind: 'switch', description: 'show this help' },
 };
 
@@ -60,6 +61,7 @@ export async function runMeta(args: string[]): Promise<void> {
     const server = await HaMetaServer.start({
       listen,
       zk: requireFlag(flags, 'zk'),
+      sessionTimeoutMs: integerFlag(flags, 'zk-session-ms') ?? 6000,
       ...(httpPort === undefined ? {} : { httpPort }),
       onRoleChange: (role) => process.stdout.write(`${JSON.stringify({ event: 'role', role, address: listen })}\n`),
     });
