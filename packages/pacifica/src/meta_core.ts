@@ -500,8 +500,10 @@ export class MetaCore {
       });
     if (candidates.length === 0) return;
     // A partition the balancer shrank: its learner goes to the server it chose, while that works.
+    // It keeps trying that server (a slow learning under load is no reason to undo the move); a
+    // target that died or joined otherwise is given up.
     const target = this.balanceTargets.get(config.gpid);
-    if (target !== undefined && candidates.includes(target) && previous?.node !== target) {
+    if (target !== undefined && candidates.includes(target)) {
       this.learnerProposals.set(config.gpid, { node: target, ballot: config.ballot, at: now });
       this.send(config.primary!, { type: 'addLearner', session: this.sessionOf(config.primary!) ?? -1, gpid: config.gpid, ballot: config.ballot, node: target });
       return;
