@@ -1,0 +1,240 @@
+/**
+ * The chaos test: a real cluster (one meta, four replica servers, as processes) under clients
+ * doing get/set/del/incr/checkAndSet on a few hundred keys, while a nemesis kills (SIGKILL) and
+ * restarts replica servers and the meta, and pauses replica servers (SIGSTOP … SIGCONT) longer
+ * than their lease. Every invocation and completion is recorded — a timeout as "maybe happened" —
+ * and at the end, after healing, every key is read once more and the whole history is checked
+ * for linearizability per key (test/lib/linearizability). Any acknowledged write that got lost
+ * makes a later read unexplainable, so the check covers durability too.
+ *
+ * A failure saves the history and the server logs under test/chaos/out/<timestamp>/.
+ *
+ *   npm run test:chaos -- --minutes 30        (the soak)
+ *   test/chaos/chaos.test.ts                  (a short run in npm test)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Prng, isPetrelError } from '@petrel/base';
+import { PetrelClient } from '@petrel/client';
+import { checkHistory, historyToJson, kvModel, type KvInput, type KvOutput, type Operation } from '../lib/linearizability/index.js';
+import { ProcessCluster, type ServerSlot } from '../cluster/process_cluster.js';
+
+export interface ChaosOptions {
+  durationMs: number;
+  seed: number;
+  keys: number;
+  clients: number;
+  log?: (line: string) => void;
+}
+
+export interface ChaosReport {
+  ok: boolean;
+  operations: number;
+  acknowledged: number;
+  maybe: number;
+  refused: number;
+  faults: Record<string, number>;
+  recoveries: number;
+  linearizability: string;
+  outDir?: string;
+  summary: string;
+}
+
+type KvOperation = Operation<KvInput, KvOutput>;
+
+/** Errors that guarantee the request had no effect (the client refused or the server refused before replicating). */
+const DEFINITELY_NOT_APPLIED = new Set(['APP_BUSY', 'NOT_ENOUGH_MEMBER', 'INVALID_ARGUMENT', 'CLOSED']);
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const prng = new Prng(options.seed);
+  const started = Date.now();
+  const now = (): number => Date.now() - started;
+  const cluster = await ProcessCluster.start(4);
+  const client = new PetrelClient({ metaServers: [cluster.meta.address], timeoutMs: 4000 });
+  const history: KvOperation[] = [];
+  const faults: Record<string, number> = {};
+  let recoveries = 0;
+  let refused = 0;
+  let running = true;
+  try {
+    await client.admin.createTable('chaos', { partitionCount: 4, replicaCount: 3, timeoutMs: 30_000 });
+    const table = await client.openTable('chaos');
+    const keyName = (i: number): string => `k${i}`;
+
+    const record = async (clientId: number, input: KvInput, action: () => Promise<KvOutput>): Promise<void> => {
+      const operation: KvOperation = { clientId, callTime: now(), returnTime: Infinity, input };
+      try {
+        operation.output = await action();
+        operation.returnTime = now();
+        history.push(operation);
+      } catch (error) {
+        const code = isPetrelError(error) ? error.code : 'UNKNOWN';
+        if (DEFINITELY_NOT_APPLIED.has(code) && input.op !== 'incr') {
+          refused++;
+          return;
+        }
+        if (code === 'INVALID_ARGUMENT' && input.op === 'incr') {
+          operation.output = { error: 'INVALID_ARGUMENT' };
+          operation.returnTime = now();
+          history.push(operation);
+          return;
+        }
+        if (DEFINITELY_NOT_APPLIED.has(code)) {
+          refused++;
+          return;
+        }
+        // A timeout or a lost connection: it may or may not have happened.
+        history.push(operation);
+      }
+    };
+
+    const worker = async (clientId: number): Promise<void> => {
+      const random = new Prng(options.seed * 1000 + clientId);
+      let counter = 0;
+      while (running) {
+        const key = keyName(random.int(options.keys));
+        const roll = random.next();
+        const value = `c${clientId}-${counter++}`;
+        if (roll < 0.4) {
+          await record(clientId, { op: 'get', key }, async () => ({ value: textOf(await table.get(key, 's')) }));
+        } else if (roll < 0.65) {
+          await record(clientId, { op: 'set', key, value }, async () => (await table.set(key, 's', value), {}));
+        } else if (roll < 0.75) {
+          await record(clientId, { op: 'del', key }, async () => (await table.del(key, 's'), {}));
+        } else if (roll < 0.88) {
+          const delta = random.range(-3, 5);
+          await record(clientId, { op: 'incr', key, delta }, async () => ({ newValue: await table.incr(key, 's', delta) }));
+        } else {
+          // Compare-and-set against absent (notExist) or a value this client may have seen.
+          const expected = random.chance(0.5) ? null : `c${random.int(options.clients)}-${random.int(Math.max(1, counter))}`;
+          await record(clientId, { op: 'checkAndSet', key, expected, value }, async () => {
+            const result = expected === null
+              ? await table.checkAndSet(key, 's', 'notExist', '', 's', value, { returnCheckValue: true })
+              : await table.checkAndSet(key, 's', 'bytesEqual', expected, 's', value, { returnCheckValue: true });
+            const output: KvOutput = { succeeded: result.succeeded };
+            if (result.checkValueReturned) output.oldValue = result.checkValueExists ? textOf(result.checkValue) : null;
+            return output;
+          });
+        }
+      }
+    };
+
+    const nemesis = async (): Promise<void> => {
+      const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      await pause(2000);
+      while (running) {
+        const roll = prng.next();
+        if (roll < 0.45) {
+          const slot = prng.pick(cluster.replicas);
+          faults.killReplica = (faults.killReplica ?? 0) + 1;
+          log(`  ${(now() / 1000).toFixed(1)}s nemesis: kill -9 ${slot.name}`);
+          await cluster.kill(slot);
+          await pause(1000 + prng.int(3000));
+          await restart(cluster, slot);
+          recoveries++;
+        } else if (roll < 0.6) {
+          faults.killMeta = (faults.killMeta ?? 0) + 1;
+          log(`  ${(now() / 1000).toFixed(1)}s nemesis: kill -9 meta`);
+          await cluster.kill(cluster.meta);
+          await pause(500 + prng.int(2000));
+          await restart(cluster, cluster.meta);
+          recoveries++;
+        } else if (roll < 0.85) {
+          const slot = prng.pick(cluster.replicas);
+          const pid = slot.child?.process.pid;
+          if (pid !== undefined) {
+            faults.pauseReplica = (faults.pauseReplica ?? 0) + 1;
+            const ms = 2500 + prng.int(2500);
+            log(`  ${(now() / 1000).toFixed(1)}s nemesis: SIGSTOP ${slot.name} for ${ms} ms (past the 2 s lease)`);
+            process.kill(pid, 'SIGSTOP');
+            await pause(ms);
+            process.kill(pid, 'SIGCONT');
+            recoveries++;
+          }
+        } else {
+          await pause(1000);
+        }
+        await pause(1500 + prng.int(2500));
+      }
+    };
+
+    const nemesisDone = nemesis();
+    const workers = Array.from({ length: options.clients }, (_, i) => worker(i + 1));
+    await new Promise((resolve) => setTimeout(resolve, options.durationMs));
+    running = false;
+    await nemesisDone;
+    await Promise.all(workers);
+    log(`  ${(now() / 1000).toFixed(1)}s load and faults stopped; healing`);
+    // Heal: every server up, every partition whole; then read every key once more.
+    for (const slot of [cluster.meta, ...cluster.replicas]) if (slot.child === undefined) await restart(cluster, slot);
+    const healDeadline = Date.now() + 60_000;
+    for (;;) {
+      const info = await client.admin.tableInfo('chaos').catch(() => undefined);
+      if (info !== undefined && info.partitions.every((p) => p.primary !== null && p.secondaries.length === 2)) break;
+      if (Date.now() > healDeadline) throw new Error('the cluster did not heal within 60 s');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    log(`  ${(now() / 1000).toFixed(1)}s healed; reading every key`);
+    for (let i = 0; i < options.keys; i++) {
+      const key = keyName(i);
+      await record(0, { op: 'get', key }, async () => ({ value: textOf(await table.get(key, 's', { timeoutMs: 10_000 })) }));
+    }
+    log(`  ${(now() / 1000).toFixed(1)}s checking ${history.length} operations`);
+    const report = checkHistory(kvModel, history, { timeoutMs: 120_000 });
+    log(`  ${(now() / 1000).toFixed(1)}s checked: ${report.result}`);
+    const acknowledged = history.filter((operation) => operation.returnTime !== Infinity).length;
+    const maybe = history.length - acknowledged;
+    const ok = report.result === 'ok';
+    const summary = `${history.length} operations (${acknowledged} acknowledged, ${maybe} maybe, ${refused} refused before replication); faults ${JSON.stringify(faults)}; ${recoveries} recoveries; linearizability: ${report.result}`;
+    const result: ChaosReport = { ok, operations: history.length, acknowledged, maybe, refused, faults, recoveries, linearizability: report.result, summary };
+    if (!ok) {
+      const outDir = join(import.meta.dirname, 'out', new Date().toISOString().replace(/[:.]/g, '-'));
+      mkdirSync(outDir, { recursive: true });
+      writeFileSync(join(outDir, 'history.json'), historyToJson(history, { model: 'kv', note: `chaos seed ${options.seed}` }));
+      writeFileSync(join(outDir, 'report.txt'), report.report);
+      writeFileSync(join(outDir, 'servers.log'), cluster.log.join('\n'));
+      result.outDir = outDir;
+      result.summary += `\n${report.report}\nhistory and logs in ${outDir}`;
+    }
+    return result;
+  } finally {
+    running = false;
+    await client.close();
+    await cluster.stop();
+  }
+}
+
+async function restart(cluster: ProcessCluster, slot: ServerSlot): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await cluster.startServer(slot);
+      return;
+    } catch (error) {
+      // The port may still be held for a moment after a kill.
+      if (attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+function textOf(value: Buffer | null): string | null {
+  return value === null ? null : value.toString('latin1');
+}
+
+// As a script: npm run test:chaos -- --minutes N [--seed S]
+if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  const argument = (name: string, fallback: number): number => {
+    const index = process.argv.indexOf(`--${name}`);
+    return index >= 0 ? Number(process.argv[index + 1]) : fallback;
+  };
+  const minutes = argument('minutes', 2);
+  const seed = argument('seed', Date.now() % 1_000_000);
+  process.stderr.write(`chaos: ${minutes} minutes, seed ${seed}\n`);
+  const report = await runChaos({ durationMs: minutes * 60_000, seed, keys: 200, clients: 8 });
+  console.log(report.summary);
+  console.log(`replay with: npm run test:chaos -- --minutes ${minutes} --seed ${seed}`);
+  process.exit(report.ok ? 0 : 1);
+}
+
+
