@@ -194,6 +194,15 @@ test('admin: validation codes, envs, nodes, drop seen through an old Table, reca
     assert.is(recalled.name, 'doomed');
     const back = await client!.openTable('doomed');
     assert.is(text(await back.get('x', 'y')), 'z', 'a recalled table has its data');
+    // …and its replicas: every partition whole again, at the ballots it had.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const info = await admin.tableInfo('doomed');
+      if (info.partitions.every((p) => p.primary !== null && p.secondaries.length === 2)) break;
+      if (Date.now() > deadline) throw new Error(`the recalled table is not whole: ${JSON.stringify(info.partitions)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await back.set('x', 'after-recall', 'w');
   } finally {
     await other.close();
   }

@@ -2,3 +2,8 @@
 export { startChild, stopChildren, type ChildServer } from './onebox.js';
 export { MetaAdmin } from './meta_admin.js';
 export { RawCluster, freePort } from './raw_cluster.js';
+export { runShell, shellUsage, SHELL_FLAGS } from './shell/shell.js';
+export { tokenizeLine, type Token } from './shell/tokenizer.js';
+export { escapeBytes, quoteBytes } from './shell/escape.js';
+export { formatTable, formatPairs } from './shell/format.js';
+export { COMMANDS as SHELL_COMMANDS, commandNames as shellCommandNames } from './shell/command_table.js';

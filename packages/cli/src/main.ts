@@ -1,16 +1,18 @@
 /**
- * The `petrel` command: `meta`, `replica`, `onebox` (and `help`). Usage errors print the command's
- * usage and exit 2; failures print the error's code and message and exit 1.
+ * The `petrel` command: `meta`, `replica`, `onebox`, `shell` (and `help`). Usage errors print the
+ * command's usage and exit 2; failures print the error's code and message and exit 1.
  */
 import { isPetrelError } from '@petrel/base';
 import { UsageError, usage } from './args.js';
 import { ONEBOX_FLAGS, runOnebox } from './onebox.js';
 import { META_FLAGS, REPLICA_FLAGS, runMeta, runReplica } from './servers.js';
+import { runShell, shellUsage } from './shell/shell.js';
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<void>; help: () => string; summary: string }> = {
   meta: { run: runMeta, summary: 'run a meta server', help: () => usage('meta', 'Runs a meta server.', META_FLAGS) },
   replica: { run: runReplica, summary: 'run a replica server', help: () => usage('replica', 'Runs a replica server.', REPLICA_FLAGS) },
   onebox: { run: runOnebox, summary: 'run a local cluster (1 meta + N replica servers)', help: () => usage('onebox', 'Runs a local cluster.', ONEBOX_FLAGS) },
+  shell: { run: runShell, summary: 'the admin shell (interactive, -e "commands", or a script on stdin)', help: shellUsage },
 };
 
 function overview(): string {

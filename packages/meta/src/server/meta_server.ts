@@ -176,6 +176,8 @@ export class MetaServer {
     const level = store.get(LEVEL_KEY)?.toString('utf8');
     if (level !== undefined && (META_LEVELS as readonly string[]).includes(level)) core.setLevel(level as MetaLevel);
     server = new MetaServer(options, store, catalog, core, listener, listener.address);
+    // Dropped tables' partitions are not cured (their configurations stay stored for a recall).
+    for (const table of catalog.tables(true)) if (table.status === 'dropped') core.removePartitions(gpidsOf(table));
     // Tables whose partitions have no configuration yet (a crash between the two commits of a create).
     for (const table of catalog.tables()) await server.ensurePartitions(table);
     server.perform(core.start(clock.nowMs()));
@@ -362,12 +364,17 @@ export class MetaServer {
   /** Gives every partition of the table a configuration (ballot 0, no members) the core will cure. */
   private async ensurePartitions(table: TableRecord): Promise<void> {
     const missing: PartitionConfiguration[] = [];
+    const known: PartitionConfiguration[] = [];
     for (const gpid of gpidsOf(table)) {
-      if (this.core.configuration(gpid) === undefined) missing.push(emptyConfiguration(gpid, table.replicaCount));
+      if (this.core.configuration(gpid) !== undefined) continue;
+      // A recalled table keeps the configurations it had (its replicas hold those ballots).
+      const stored = this.store.get(`${CONFIG_PREFIX}${gpid}`);
+      if (stored !== undefined) known.push(JSON.parse(stored.toString('utf8')) as PartitionConfiguration);
+      else missing.push(emptyConfiguration(gpid, table.replicaCount));
     }
-    if (missing.length === 0) return;
-    await this.store.commit({ put: missing.map((config) => [`${CONFIG_PREFIX}${config.gpid}`, Buffer.from(JSON.stringify(config))] as const) });
-    this.core.addPartitions(missing);
+    if (missing.length === 0 && known.length === 0) return;
+    if (missing.length > 0) await this.store.commit({ put: missing.map((config) => [`${CONFIG_PREFIX}${config.gpid}`, Buffer.from(JSON.stringify(config))] as const) });
+    this.core.addPartitions([...known, ...missing]);
     this.kick();
   }
 
