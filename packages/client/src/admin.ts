@@ -128,4 +128,21 @@ export class AdminClient implements Admin {
   async clusterInfo(o?: Timeout): Promise<Record<string, unknown>> {
     return plainRecordOf(await this.request('clusterInfo', {}, optionsOf(o), true));
   }
+
+  /** Beyond CLIENT_API: the meta's function level (stopped, blind, freezed, steady, lively). */
+  async setMetaLevel(level: string, o?: Timeout): Promise<{ level: string; effective: string }> {
+    if (typeof level !== 'string') invalid('level must be a string');
+    return plainRecordOf(await this.request('setMetaLevel', { level }, optionsOf(o), true)) as { level: string; effective: string };
+  }
+
+  /** Beyond CLIENT_API: the configured level and the one in force (freezed while too few servers are alive). */
+  async getMetaLevel(o?: Timeout): Promise<{ level: string; effective: string }> {
+    return plainRecordOf(await this.request('getMetaLevel', {}, optionsOf(o), true)) as { level: string; effective: string };
+  }
+
+  /** Beyond CLIENT_API: a table's replica count; partitions grow or shrink one change at a time. */
+  async setReplicaCount(name: string, replicaCount: number, o?: Timeout): Promise<void> {
+    if (!Number.isInteger(replicaCount) || replicaCount < 1) invalid('replicaCount must be a positive integer');
+    await this.request('setReplicaCount', { name: tableNameOf(name), replicaCount }, optionsOf(o), true);
+  }
 }

@@ -120,6 +120,11 @@ export interface Admin {
   delTableEnvs(name: string, keys: string[], o?: Timeout): Promise<void>;
   listNodes(o?: Timeout): Promise<NodeInfo[]>;
   clusterInfo(o?: Timeout): Promise<Record<string, unknown>>;
+  /** Beyond CLIENT_API: the meta's function level (stopped, blind, freezed, steady, lively). */
+  setMetaLevel(level: string, o?: Timeout): Promise<{ level: string; effective: string }>;
+  getMetaLevel(o?: Timeout): Promise<{ level: string; effective: string }>;
+  /** Beyond CLIENT_API: a table's replica count. */
+  setReplicaCount(name: string, replicaCount: number, o?: Timeout): Promise<void>;
 }
 
 export type TtlOptions = { ttlSeconds?: number; timeoutMs?: number };

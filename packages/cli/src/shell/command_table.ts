@@ -8,6 +8,7 @@ import { checkAndSet, count, del, exist, get, incr, multiDel, multiDelRange, mul
 import { clearData, copyData, countData, fullScan, hashScan } from './commands/scan.js';
 import { escapeAll, exit, hash, timeout, use, version } from './commands/session.js';
 import { appStat, serverInfo, serverStat } from './commands/status.js';
+import { getMetaLevel, manualCompact, setMetaLevel, setReplicaCount } from './commands/operations.js';
 import { ShellError } from './errors.js';
 import { tokenText } from './tokenizer.js';
 
@@ -33,8 +34,8 @@ const help: Command = {
 
 const ORDER: readonly Command[] = [
   help, version, exit, timeout, escapeAll,
-  clusterInfo, nodes,
-  ls, app, create, drop, recall, use, getAppEnvs, setAppEnvs, delAppEnvs,
+  clusterInfo, nodes, getMetaLevel, setMetaLevel,
+  ls, app, create, drop, recall, use, getAppEnvs, setAppEnvs, delAppEnvs, manualCompact, setReplicaCount,
   hash, set, get, del, exist, ttl, count, incr, multiSet, multiGet, multiGetRange, multiGetSortKeys, multiDel, multiDelRange, checkAndSet,
   hashScan, fullScan, countData, copyData, clearData,
   serverInfo, serverStat, appStat,
