@@ -93,6 +93,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const random = new Prng(options.seed * 1000 + clientId);
       let counter = 0;
       while (running) {
+        // A turn of the event loop between operations: calls that fail at once must not starve
+        // the nemesis's timers.
+        await new Promise((resolve) => setImmediate(resolve));
         const key = keyName(random.int(options.keys));
         const roll = random.next();
         const value = `c${clientId}-${counter++}`;
@@ -153,6 +156,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             recoveries++;
           }
         } else {
+          log(`  ${(now() / 1000).toFixed(1)}s nemesis: a quiet moment (${history.length} operations so far)`);
           await pause(1000);
         }
         await pause(1500 + prng.int(2500));
