@@ -127,6 +127,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
       await pause(2000);
       while (running) {
+        const step = nemesisStep();
+        // A step that hangs (a server that never comes back) is reported, not waited for forever.
+        const timedOut = await Promise.race([step.then(() => false), pause(60_000).then(() => true)]);
+        if (timedOut) {
+          log(`  ${(now() / 1000).toFixed(1)}s nemesis: a step took over 60 s; going on`);
+          faults.stuckSteps = (faults.stuckSteps ?? 0) + 1;
+        }
+        await pause(1500 + prng.int(2500));
+      }
+    };
+
+    const nemesisStep = async (): Promise<void> => {
+      const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      {
         const roll = prng.next();
         if (roll < 0.45) {
           const slot = prng.pick(cluster.replicas);
@@ -159,7 +173,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           log(`  ${(now() / 1000).toFixed(1)}s nemesis: a quiet moment (${history.length} operations so far)`);
           await pause(1000);
         }
-        await pause(1500 + prng.int(2500));
       }
     };
 

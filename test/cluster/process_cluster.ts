@@ -68,10 +68,12 @@ export class ProcessCluster {
   async kill(slot: ServerSlot): Promise<void> {
     const child = slot.child;
     slot.child = undefined;
-    if (child === undefined || child.process.exitCode !== null) return;
+    if (child === undefined || child.process.exitCode !== null || child.process.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.process.once('exit', () => resolve());
       child.process.kill('SIGKILL');
+      // A process that died meanwhile emits no second exit: do not wait for one forever.
+      setTimeout(resolve, 5000).unref();
     });
   }
 

@@ -25,7 +25,15 @@ interface LogEntry {
   walIndex: number;
   mutation?: Mutation;
   truncate?: [number, number];
+  /** Set when the mutation's writes were dropped from memory (the record stays in the log file). */
+  decree?: number;
+  ballot?: number;
 }
+
+/** Mutations kept in memory for learners that catch up from the log; older ones are on disk only. */
+const CACHED_MUTATIONS = 4096;
+/** Past this many applied but not yet flushed decrees, the LSM is flushed so the log can shrink. */
+const FLUSH_AFTER_DECREES = 20_000;
 
 export interface ReplicaStoreOptions {
   vfs: Vfs;
@@ -79,17 +87,20 @@ export class ReplicaStore {
   /** What the core needs to reopen this replica: its ballot, its durable decree and the log after it. */
   recovered(): RecoveredReplica {
     const checkpointDecree = this.app.lastDurableDecree;
-    return { gpid: this.gpid, persisted: this.persisted, checkpointDecree, log: this.liveMutations().filter((m) => m.decree > checkpointDecree) };
+    // Called right after open, when every entry still has its writes.
+    const log = this.liveMutations().filter((m): m is Mutation => !('stripped' in m) && m.decree > checkpointDecree);
+    return { gpid: this.gpid, persisted: this.persisted, checkpointDecree, log };
   }
 
-  /** The mutations the truncation markers leave, in log order. */
-  private liveMutations(): Mutation[] {
-    let live: Mutation[] = [];
+  /** The mutations the truncation markers leave, in log order (stripped ones as their decree and ballot only). */
+  private liveMutations(): (Mutation | { decree: number; ballot: number; stripped: true })[] {
+    let live: (Mutation | { decree: number; ballot: number; stripped: true })[] = [];
     for (const entry of this.entries) {
       if (entry.truncate !== undefined) {
         const [afterDecree, belowBallot] = entry.truncate;
         live = live.filter((m) => m.decree <= afterDecree || m.ballot >= belowBallot);
-      } else live.push(entry.mutation!);
+      } else if (entry.mutation !== undefined) live.push(entry.mutation);
+      else live.push({ decree: entry.decree!, ballot: entry.ballot!, stripped: true });
     }
     return live;
   }
@@ -107,6 +118,13 @@ export class ReplicaStore {
     this.checkOpen();
     const walIndex = ++this.lastWalIndex;
     this.entries.push({ walIndex, mutation });
+    // Memory stays bounded: the writes of old entries go (a learner that needs them gets a checkpoint).
+    const old = this.entries[this.entries.length - 1 - CACHED_MUTATIONS];
+    if (old?.mutation !== undefined) {
+      old.decree = old.mutation.decree;
+      old.ballot = old.mutation.ballot;
+      delete old.mutation;
+    }
     const durable = this.wal.append({ index: walIndex, data: encodeValue({ m: encodeLogMutation(mutation) }) });
     durable.catch(() => undefined);
     this.appends.set(coreIndex, durable);
@@ -133,7 +151,7 @@ export class ReplicaStore {
 
   /** The latest version of each decree in [from, to], contiguous from `from`, or null when the log does not reach it. */
   readLog(from: number, to: number): Mutation[] | null {
-    const latest = new Map<number, Mutation>();
+    const latest = new Map<number, Mutation | { decree: number; ballot: number; stripped: true }>();
     for (const mutation of this.liveMutations()) {
       if (mutation.decree < from || mutation.decree > to) continue;
       const held = latest.get(mutation.decree);
@@ -143,6 +161,8 @@ export class ReplicaStore {
     for (let decree = from; decree <= to; decree++) {
       const mutation = latest.get(decree);
       if (mutation === undefined) break;
+      // No longer in memory: the learner gets a checkpoint instead.
+      if ('stripped' in mutation) return null;
       out.push(mutation);
     }
     return out.length === 0 || out[0]!.decree !== from ? null : out;
@@ -153,12 +173,16 @@ export class ReplicaStore {
    * minus `keepDecrees` (kept for learners that catch up from the log).
    */
   async collectGarbage(keepDecrees: number): Promise<void> {
+    // A partition with small writes may not fill its memtable for a long time: flush, so that the
+    // durable decree moves and the log (on disk and in memory) can shrink.
+    if (this.app.lastAppliedDecree - this.app.lastDurableDecree > FLUSH_AFTER_DECREES) await this.app.flush();
     const below = this.app.lastDurableDecree - keepDecrees;
     if (below <= 0) return;
     let cut = 0;
     while (cut < this.entries.length) {
       const entry = this.entries[cut]!;
-      if (entry.mutation !== undefined && entry.mutation.decree > below) break;
+      const decree = entry.mutation?.decree ?? entry.decree;
+      if (decree !== undefined && decree > below) break;
       cut++;
     }
     if (cut === 0 || cut >= this.entries.length) return;
