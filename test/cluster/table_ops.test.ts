@@ -49,7 +49,8 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 
 test('write throttling: about N writes/s accepted under a heavier load, the rest APP_BUSY', async () => {
-  const LIMIT = 200;
+  // Low enough that the cluster can always take it, even on a loaded 2-core machine.
+  const LIMIT = 100;
   await client.admin.createTable('throttled', { partitionCount: 1, replicaCount: 3, envs: { 'replica.write_throttling': `${LIMIT}*reject*0` } });
   const table = await client.openTable('throttled');
   await settle();
