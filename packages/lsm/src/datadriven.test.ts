@@ -59,7 +59,7 @@ test('block building and iteration (testdata/block.txt)', async () => {
         const out: string[] = [];
         for (const line of c.input) {
           const position = block!.lowerBound(parseKey(line), compareInternalKeys);
-          out.push(`${line.trim()} -> ${position < block!.count ? `${describeInternalKey(block!.keys[position]!)} = ${block!.value(position).toString()}` : '<end>'}`);
+          out.push(`${line.trim()} -> ${position < block!.count ? `${describeInternalKey(block!.key(position))} = ${block!.value(position).toString()}` : '<end>'}`);
         }
         return out.join('\n');
       }

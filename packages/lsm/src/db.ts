@@ -2,10 +2,11 @@
  * Db: the LSM storage engine.
  *
  * Two modes:
- * - `standalone`: the Db owns a write-ahead log (`<dir>/wal`, @petrel/wal). A write is appended
- *   to it (one record per batch, index = the batch's first sequence number) and, once durable,
- *   inserted into the memtable; its promise resolves then. Open replays the log after the last
- *   flushed sequence.
+ * - `standalone`: the Db owns a write-ahead log (`<dir>/wal`, @petrel/wal). The writes of one
+ *   event-loop turn form a write group (write_group.ts): one log record (index = its first
+ *   sequence number), encoded once into the write arena; once durable, the memtable links to the
+ *   same bytes and every write of the group resolves. Open replays the log after the last flushed
+ *   sequence.
  * - `external-log`: the caller keeps the log (a replica's mutation log). Each write carries a
  *   decree and is inserted at once; flushes record `lastFlushedDecree` in the manifest, so after
  *   a restart the caller replays its own log from `lastFlushedDecree + 1`.
@@ -13,31 +14,33 @@
  * Reads are synchronous (`get`, `iterator`): memtables, then SSTables through synchronous
  * positional reads of page-cached files and the shared block cache (ARCHITECTURE.md, decision 8).
  *
- * A full memtable becomes immutable and is flushed to an L0 SSTable in slices of a few
- * milliseconds (yielding to the event loop between slices). Writes stall — wait — while
- * `maxImmutableMemtables` are waiting to be flushed, so memory stays bounded.
+ * A full memtable becomes immutable and is flushed to an L0 SSTable by a worker thread that reads
+ * the memtable's shared memory in place (flush/flush.ts; inline slices on MemVfs). Writes stall —
+ * wait — while `maxImmutableMemtables` are waiting to be flushed, so memory stays bounded.
  */
 import { type Clock, PetrelError, type Vfs, assert, dirName, initChecksum, isPetrelError, joinPath } from '@petrel/base';
 import { type Durability, Wal } from '@petrel/wal';
-import { compareBytes, compareUserKeys, KIND_DELETE, KIND_PUT, type Kind, lookupKey, MAX_SEQUENCE, TRAILER_BYTES, userKeyOf } from './format/internal_key.js';
+import { compareBytes, compareUserKeys, KIND_DELETE, KIND_PUT, type Kind, LookupKey, lookupKey, MAX_SEQUENCE, TRAILER_BYTES, userKeyOf } from './format/internal_key.js';
 import { DbIterator, type IteratorOptions } from './iterator/db_iterator.js';
 import type { InternalIterator } from './iterator/iterator.js';
 import { MergingIterator } from './iterator/merging_iterator.js';
 import { Memtable, type MemtableLookup } from './memtable/memtable.js';
 import { BlockCache, sharedBlockCache } from './sstable/block_cache.js';
 import { hashForFilter } from './sstable/bloom.js';
-import { DEFAULT_TABLE_OPTIONS, TableBuilder, type TableOptions } from './sstable/table_builder.js';
+import { DEFAULT_TABLE_OPTIONS, type TableOptions } from './sstable/table_builder.js';
+import { buildTableFromMemtable, type FlushResult } from './flush/flush.js';
 import { sharedTableFiles, type TableFiles } from './sstable/table_files.js';
 import { TableReader } from './sstable/table_reader.js';
-import { LEVELS, type Version } from './version/version.js';
+import { LEVELS } from './version/version.js';
 import { type Compaction, type CompactionOptions, compactionFor, DEFAULT_COMPACTION_OPTIONS, deeperRanges, overlapping, pickCompaction, userKeyRange } from './compaction/picker.js';
 import type { CompactionFilterSpec } from './compaction/compaction_filter.js';
-import { type CompactionPool, sharedCompactionPool } from './compaction/pool.js';
+import { type CompactionPool, sharedCompactionPool, sharedFlushPool } from './compaction/pool.js';
 import { type CompactionJob, type CompactionResult, runCompaction } from './compaction/runner.js';
 import { NodeVfs } from '@petrel/base';
 import { type FileMetadata, VersionEdit } from './version/version_edit.js';
 import { VersionSet } from './version/version_set.js';
-import { encodeSinglePut, WriteBatch } from './write_batch.js';
+import { WriteBatch } from './write_batch.js';
+import { type Applied, applyEntries, checkGroupRecord, encodeEntry, entryBytes, GROUP_VERSION, stampSequences, WriteArena } from './write_group.js';
 
 export type DbMode = 'standalone' | 'external-log';
 
@@ -56,7 +59,7 @@ export interface DbOptions {
   blockCache?: BlockCache;
   /** Limits open table files across databases (default: the process-wide one, 1000 files). */
   tableFiles?: TableFiles;
-  /** Longest stretch a flush works before yielding to the event loop (default 4 ms). */
+  /** Longest stretch an inline flush works before yielding to the event loop (default 4 ms). */
   flushSliceMs?: number;
   /** Create the database when the directory holds none (default true). */
   createIfMissing?: boolean;
@@ -66,6 +69,13 @@ export interface DbOptions {
   compactionExecutor?: 'worker' | 'inline';
   /** Defaults to the process-wide pool. */
   compactionPool?: CompactionPool;
+  /**
+   * Where flushes build their table: `worker` (default on the real file system: the main thread
+   * only posts the memtable's shared memory) or `inline` (slices on the main thread; MemVfs).
+   */
+  flushExecutor?: 'worker' | 'inline';
+  /** Defaults to the process-wide flush pool (one thread, apart from compactions). */
+  flushPool?: CompactionPool;
   /** Per-record keep/drop/rewrite during compaction. */
   compactionFilter?: CompactionFilterSpec;
   /** The clock whose time compaction filters see (default: the system clock). */
@@ -138,6 +148,25 @@ export interface DbStats {
 }
 
 const MiB = 2 ** 20;
+const EMPTY = Buffer.alloc(0);
+const RESOLVED = Promise.resolve();
+const ignore = (): void => undefined;
+/** The longest the first open of a process waits for the flush thread to boot. */
+const FLUSH_THREAD_WAIT_MS = 300;
+/** A group is sent to the log once it holds this much, even before the turn ends. */
+const GROUP_LIMIT_BYTES = 256 * 1024;
+
+/** Standalone writes on their way to the log together (write_group.ts). */
+interface WriteGroup {
+  chunk: Buffer;
+  /** The group's record is chunk[start, end); `end` is set when the group is sent. */
+  start: number;
+  end: number;
+  firstSequence: number;
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
 
 export class Db {
   private readonly mode: DbMode;
@@ -150,7 +179,14 @@ export class Db {
   private readonly tables = new Map<number, TableReader>();
   /** Table files being written (not yet in a Version): never deleted as obsolete. */
   private readonly pendingOutputs = new Set<number>();
-  private memtable = new Memtable();
+  private memtable: Memtable;
+  /** Where every write's bytes go (write_group.ts). */
+  private readonly arena: WriteArena;
+  /** Standalone: the group that writes join until it is sent to the log. */
+  private openGroup: WriteGroup | undefined;
+  private readonly applied: Applied = { count: 0, userBytes: 0 };
+  /** The target of every get (reads are synchronous: one at a time). */
+  private readonly lookupKey = new LookupKey();
   /** Full memtables, oldest first. */
   private immutables: Memtable[] = [];
   private wal: Wal | undefined;
@@ -189,8 +225,14 @@ export class Db {
   private compactionFilter: CompactionFilterSpec | undefined;
   private readonly compactionPointers: (Buffer | undefined)[] = new Array(LEVELS).fill(undefined);
   private compacting: Promise<void> | undefined;
+  /** Deleting the files a compaction made obsolete (cleanUpAfterCompaction). */
+  private cleaning: Promise<void> | undefined;
   private readonly l0SlowdownTrigger: number;
   private readonly l0StopTrigger: number;
+  private readonly flushExecutor: 'worker' | 'inline';
+  private readonly compactionExecutor: 'worker' | 'inline';
+  /** L0 files at which writes stall one way or the other. */
+  private readonly l0StallFiles: number;
 
   private constructor(
     readonly dir: string,
@@ -209,6 +251,11 @@ export class Db {
     this.compactionFilter = options.compactionFilter;
     this.l0SlowdownTrigger = options.l0SlowdownTrigger ?? 8;
     this.l0StopTrigger = options.l0StopTrigger ?? 12;
+    this.l0StallFiles = Math.min(this.l0SlowdownTrigger, this.l0StopTrigger);
+    this.flushExecutor = options.flushExecutor ?? (vfs instanceof NodeVfs ? 'worker' : 'inline');
+    this.compactionExecutor = options.compactionExecutor ?? (vfs instanceof NodeVfs ? 'worker' : 'inline');
+    this.memtable = new Memtable(this.memtableSizeBytes);
+    this.arena = new WriteArena(this.memtableSizeBytes);
   }
 
   static async open(dir: string, options: DbOptions): Promise<Db> {
@@ -218,7 +265,17 @@ export class Db {
     let db: Db | undefined;
     const versions = new VersionSet(vfs, dir, () => void db?.deleteObsoleteFiles().catch(() => undefined));
     db = new Db(dir, vfs, options, versions);
+    // The flush thread boots once per process (a few hundred milliseconds: it loads its modules).
+    // Start it now and give it a little time along with recovery: booting while writes run costs
+    // them its CPU, and a flush that comes before it is up is built inline (writeTable). Open
+    // waits at most FLUSH_THREAD_WAIT_MS for it. The compaction thread starts with the first compaction.
+    const booting = db.flushExecutor === 'worker' ? (options.flushPool ?? sharedFlushPool()).whenReady() : undefined;
     await db.recover();
+    if (booting !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([booting, new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_THREAD_WAIT_MS)))]);
+      clearTimeout(timer);
+    }
     return db;
   }
 
@@ -244,12 +301,26 @@ export class Db {
       // not overlapping it: ingestion flushes what overlaps). They keep their own sequences.
       let replayed = this.versions.flushedSequence;
       for await (const record of this.wal.readFrom(this.versions.flushedSequence + 1)) {
-        const batch = WriteBatch.decode(record.data, `${this.dir}/wal record ${record.index}`);
+        const where = `${this.dir}/wal record ${record.index}`;
         if (record.index <= replayed) {
           throw new PetrelError('CORRUPTION', `${this.dir}/wal: record ${record.index} overlaps sequence ${replayed}`, { path: this.dir });
         }
-        this.insert(batch, record.index, 0);
-        replayed = record.index + batch.count - 1;
+        if (record.data[0] === GROUP_VERSION) {
+          // A write group: checked, copied into the arena as it is, and linked.
+          const count = checkGroupRecord(record.data, record.index, where);
+          this.arena.reserve(record.data.length);
+          const start = this.arena.used;
+          this.arena.chunk.set(record.data, start);
+          this.arena.used += record.data.length;
+          this.applyEncoded(this.arena.chunk, start + 1, this.arena.used, record.index);
+          replayed = record.index + count - 1;
+        } else {
+          // A batch as WriteBatch.encode wrote it (before write groups).
+          const batch = WriteBatch.decode(record.data, where);
+          this.applyBatch(batch, record.index);
+          replayed = record.index + batch.count - 1;
+        }
+        this.maybeRotate();
         if (this.immutables.length > 0) await this.waitForFlushes();
       }
       this.lastSequence = Math.max(largestSequence, replayed);
@@ -260,21 +331,13 @@ export class Db {
   // ---- Writes ----
 
   put(key: Uint8Array, value: Uint8Array, options?: WriteOptions): Promise<void> {
-    if (this.mode === 'external-log' || options?.decree !== undefined || this.closed || this.backgroundError !== undefined || this.mustStall()) {
-      return this.write(new WriteBatch().put(key, value), options);
-    }
-    // Standalone fast path: one buffer holds the log record, and the memtable keeps views of it.
-    const encoded = encodeSinglePut(key, value);
-    const sequence = ++this.lastSequence;
-    const written = (this.wal as Wal).append({ index: sequence, data: encoded.data }).then(() => {
-      if (!this.closed) this.insertOne(sequence, KIND_PUT, encoded.key, encoded.value);
-    });
-    this.lastWrite = written.catch(() => undefined);
-    return written;
+    if (options?.decree !== undefined || !this.canGroup()) return this.write(new WriteBatch().put(key, value), options);
+    return this.addToGroup(KIND_PUT, key, value);
   }
 
   del(key: Uint8Array, options?: WriteOptions): Promise<void> {
-    return this.write(new WriteBatch().del(key), options);
+    if (options?.decree !== undefined || !this.canGroup()) return this.write(new WriteBatch().del(key), options);
+    return this.addToGroup(KIND_DELETE, key, EMPTY);
   }
 
   /**
@@ -290,14 +353,14 @@ export class Db {
         if (decree === undefined || !Number.isSafeInteger(decree) || decree <= this.lastAppliedDecree) {
           throw new PetrelError('INVALID_ARGUMENT', `external-log write needs a decree above ${this.lastAppliedDecree} (got ${decree})`);
         }
-        const first = this.lastSequence + 1;
-        this.lastSequence += batch.count;
-        this.insert(batch, first, decree);
+        if (batch.count > 0) this.applyBatch(batch);
+        if (decree > this.memtable.lastDecree) this.memtable.lastDecree = decree;
         this.lastAppliedDecree = decree;
-        return this.mustStall() ? this.stall() : Promise.resolve();
+        this.maybeRotate();
+        return this.mustStall() ? this.stall() : RESOLVED;
       }
       if (options.decree !== undefined) throw new PetrelError('INVALID_ARGUMENT', 'decrees belong to external-log mode');
-      if (batch.count === 0) return Promise.resolve();
+      if (batch.count === 0) return RESOLVED;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -305,33 +368,134 @@ export class Db {
     return this.writeStandalone(batch);
   }
 
+  /** Standalone, open, and no write stall: a write joins the open group at once. */
+  private canGroup(): boolean {
+    return this.mode === 'standalone' && !this.closed && this.backgroundError === undefined && !this.mustStall();
+  }
+
   private writeStandalone(batch: WriteBatch): Promise<void> {
-    const first = this.lastSequence + 1;
-    this.lastSequence += batch.count;
-    const wal = this.wal as Wal;
-    // Insert once durable; appends resolve in order, so inserts happen in sequence order.
-    const written = wal.append({ index: first, data: batch.encode() }).then(() => {
-      if (!this.closed) this.insert(batch, first, 0);
-    });
-    this.lastWrite = written.catch(() => undefined);
-    return written;
-  }
-
-  private insertOne(sequence: number, kind: Kind, key: Buffer, value: Buffer): void {
-    this.memtable.add(sequence, kind, key, value);
-    this.counters.bytesWrittenByUser += key.length + value.length;
-    this.visibleSequence = sequence;
-    if (this.memtable.approximateBytes >= this.memtableSizeBytes) this.rotateMemtable();
-  }
-
-  private insert(batch: WriteBatch, firstSequence: number, decree: number): void {
-    let sequence = firstSequence;
-    for (const entry of batch.entries) {
-      this.memtable.add(sequence++, entry.kind, entry.key, entry.value);
-      this.counters.bytesWrittenByUser += entry.key.length + entry.value.length;
+    try {
+      this.checkOpen();
+    } catch (error) {
+      return Promise.reject(error);
     }
-    this.visibleSequence = sequence - 1;
-    if (decree > this.memtable.lastDecree) this.memtable.lastDecree = decree;
+    const encoded = batch.encodedEntries();
+    let group: WriteGroup;
+    if (encoded !== undefined) {
+      // The batch's bytes are already entries: one copy, then the sequences.
+      group = this.groupWithRoom(encoded.length);
+      const arena = this.arena;
+      arena.chunk.set(encoded.bytes.subarray(0, encoded.length), arena.used);
+      this.lastSequence += stampSequences(arena.chunk, arena.used, arena.used + encoded.length, this.lastSequence + 1);
+      arena.used += encoded.length;
+    } else {
+      const entries = batch.entries;
+      let bytes = 0;
+      for (const entry of entries) bytes += entryBytes(entry.key.length, entry.kind === KIND_PUT ? entry.value.length : 0);
+      group = this.groupWithRoom(bytes);
+      const arena = this.arena;
+      let at = arena.used;
+      for (const entry of entries) {
+        at = encodeEntry(arena.chunk, at, entry.kind, entry.key, entry.kind === KIND_PUT ? entry.value : EMPTY, ++this.lastSequence);
+      }
+      arena.used = at;
+    }
+    if (this.arena.used - group.start >= GROUP_LIMIT_BYTES) this.submitGroup(group);
+    return group.promise;
+  }
+
+  /** One put or delete into the open group: its bytes go into the arena, nothing else is made. */
+  private addToGroup(kind: Kind, key: Uint8Array, value: Uint8Array): Promise<void> {
+    const group = this.groupWithRoom(entryBytes(key.length, value.length));
+    const arena = this.arena;
+    arena.used = encodeEntry(arena.chunk, arena.used, kind, key, value, ++this.lastSequence);
+    if (arena.used - group.start >= GROUP_LIMIT_BYTES) this.submitGroup(group);
+    return group.promise;
+  }
+
+  /**
+   * The open group, with `bytes` free after it in its arena chunk; a group that cannot grow that
+   * much is sent to the log first and a new one opened (a group never spans chunks).
+   */
+  private groupWithRoom(bytes: number): WriteGroup {
+    let group = this.openGroup;
+    if (group !== undefined) {
+      if (this.arena.used + bytes <= this.arena.chunk.length) return group;
+      this.submitGroup(group);
+    }
+    this.arena.reserve(1 + bytes);
+    let resolve!: () => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const arena = this.arena;
+    group = { chunk: arena.chunk, start: arena.used, end: 0, firstSequence: this.lastSequence + 1, promise, resolve, reject };
+    arena.chunk[arena.used++] = GROUP_VERSION;
+    this.openGroup = group;
+    // Writes still on their way (flush, ingest and close wait for them) include this group from now.
+    this.lastWrite = promise.catch(ignore);
+    // Every write made before the end of this turn's microtasks joins the group.
+    queueMicrotask(() => this.submitGroup(group));
+    return group;
+  }
+
+  /** Sends the group to the log; once written, links its entries into the memtable and resolves it. */
+  private submitGroup(group: WriteGroup): void {
+    if (this.openGroup !== group) return;
+    this.openGroup = undefined;
+    group.end = this.arena.used;
+    const data = group.chunk.subarray(group.start, group.end);
+    (this.wal as Wal).append({ index: group.firstSequence, data }).then(
+      () => {
+        // Appends resolve in order, so groups are linked in sequence order.
+        if (!this.closed) {
+          applyEntries(this.memtable, group.chunk, group.start + 1, group.end, group.firstSequence, this.applied);
+          this.counters.bytesWrittenByUser += this.applied.userBytes;
+          this.visibleSequence = group.firstSequence + this.applied.count - 1;
+          this.maybeRotate();
+        }
+        group.resolve();
+      },
+      (error: unknown) => group.reject(error),
+    );
+  }
+
+  /** External-log mode and recovery: encodes a batch into the arena and links it at once. */
+  private applyBatch(batch: WriteBatch, firstSequence = this.lastSequence + 1): void {
+    const arena = this.arena;
+    const encoded = batch.encodedEntries();
+    let start: number;
+    if (encoded !== undefined) {
+      arena.reserve(encoded.length);
+      start = arena.used;
+      arena.chunk.set(encoded.bytes.subarray(0, encoded.length), start);
+      stampSequences(arena.chunk, start, start + encoded.length, firstSequence);
+      arena.used += encoded.length;
+    } else {
+      const entries = batch.entries;
+      let bytes = 0;
+      for (const entry of entries) bytes += entryBytes(entry.key.length, entry.kind === KIND_PUT ? entry.value.length : 0);
+      arena.reserve(bytes);
+      start = arena.used;
+      let at = start;
+      let sequence = firstSequence;
+      for (const entry of entries) at = encodeEntry(arena.chunk, at, entry.kind, entry.key, entry.kind === KIND_PUT ? entry.value : EMPTY, sequence++);
+      arena.used = at;
+    }
+    this.applyEncoded(arena.chunk, start, arena.used, firstSequence);
+  }
+
+  private applyEncoded(chunk: Buffer, start: number, end: number, firstSequence: number): void {
+    applyEntries(this.memtable, chunk, start, end, firstSequence, this.applied);
+    const last = firstSequence + this.applied.count - 1;
+    this.counters.bytesWrittenByUser += this.applied.userBytes;
+    if (last > this.lastSequence) this.lastSequence = last;
+    this.visibleSequence = last;
+  }
+
+  private maybeRotate(): void {
     if (this.memtable.approximateBytes >= this.memtableSizeBytes) this.rotateMemtable();
   }
 
@@ -339,7 +503,7 @@ export class Db {
     if (this.memtable.isEmpty && this.memtable.lastDecree <= this.versions.lastFlushedDecree) return;
     this.memtable.markImmutable();
     const full = this.memtable;
-    this.memtable = new Memtable();
+    this.memtable = new Memtable(this.memtableSizeBytes);
     // External-log mode: a new memtable starts at the decree already applied.
     this.memtable.lastDecree = full.lastDecree;
     this.immutables.push(full);
@@ -366,7 +530,8 @@ export class Db {
   }
 
   private mustStall(): boolean {
-    return this.stallState() !== 'none';
+    // stallState() !== 'none', without building the answer: this runs for every write.
+    return this.immutables.length >= this.maxImmutableMemtables || (this.versions.current.levels[0] as FileMetadata[]).length >= this.l0StallFiles;
   }
 
   /** Waits while writes must stop; delays a write by 1 ms while they must slow down. */
@@ -428,34 +593,35 @@ export class Db {
     if (this.wal !== undefined) await this.wal.truncatePrefix(this.versions.flushedSequence + 1);
   }
 
-  /** Builds an SSTable from a memtable in slices; returns its metadata, its reader open. */
+  /** Builds an SSTable from a memtable (in the flush worker, or inline in slices); returns its metadata, its reader open. */
   private async writeTable(memtable: Memtable): Promise<FileMetadata> {
     const number = this.versions.newFileNumber();
     this.pendingOutputs.add(number);
     const path = this.tablePath(number);
-    const file = await this.vfs.open(path, { create: true, exclusive: true });
-    let result: Awaited<ReturnType<TableBuilder['finish']>>;
-    try {
-      const builder = new TableBuilder(file, this.tableOptions);
-      const iterator = memtable.iterator();
-      iterator.seekToFirst();
-      let sliceStart = performance.now();
-      let sinceCheck = 0;
-      while (iterator.valid()) {
-        builder.add(iterator.key(), iterator.value());
-        iterator.next();
-        if (++sinceCheck >= 256) {
-          sinceCheck = 0;
-          if (performance.now() - sliceStart >= this.flushSliceMs) {
-            await new Promise((resolve) => setImmediate(resolve));
-            if (this.closed) throw new PetrelError('CLOSED', `database ${this.dir} closed during a flush`);
-            sliceStart = performance.now();
-          }
-        }
+    let result: FlushResult;
+    const pool = this.flushExecutor === 'worker' ? (this.options.flushPool ?? sharedFlushPool()) : undefined;
+    // While the pool's worker is still booting (the first flush after start), building inline
+    // beats waiting for it: writes stop once `maxImmutableMemtables` wait.
+    if (pool !== undefined && pool.ready) {
+      // The worker reads the memtable's shared memory and writes the file; nothing here but waiting.
+      result = await pool.flush({ path, memtable: memtable.shared(), tableOptions: this.tableOptions });
+    } else {
+      const file = await this.vfs.open(path, { create: true, exclusive: true });
+      try {
+        let sliceStart = performance.now();
+        result = await buildTableFromMemtable(memtable, file, this.tableOptions, () => {
+          if (performance.now() - sliceStart < this.flushSliceMs) return undefined;
+          return new Promise<void>((resolve, reject) =>
+            setImmediate(() => {
+              if (this.closed) reject(new PetrelError('CLOSED', `database ${this.dir} closed during a flush`));
+              sliceStart = performance.now();
+              resolve();
+            }),
+          );
+        });
+      } finally {
+        await file.close();
       }
-      result = await builder.finish();
-    } finally {
-      await file.close();
     }
     await this.vfs.syncDir(this.dir);
     this.tables.set(number, await TableReader.open(this.vfs, path, this.cache, this.tableFiles));
@@ -583,6 +749,11 @@ export class Db {
       const job: CompactionJob = {
         dir: this.dir,
         inputs: compaction.inputs.map((file) => file.number),
+        // L0 files overlap: each is its own run. Any other level's files are one run (disjoint, in order).
+        runs: [
+          ...(compaction.level === 0 ? compaction.levelInputs.map((file) => [file.number]) : [compaction.levelInputs.map((file) => file.number)]),
+          ...(compaction.outputLevelInputs.length > 0 ? [compaction.outputLevelInputs.map((file) => file.number)] : []),
+        ],
         outputNumbers,
         smallestSnapshot: this.smallestSnapshot(),
         deeperRanges: deeperRanges(this.versions.current, compaction.outputLevel),
@@ -593,10 +764,14 @@ export class Db {
       };
       if (this.compactionFilter !== undefined) job.filter = this.compactionFilter;
       const result = await this.executeCompaction(job);
-      for (const file of result.outputs) {
-        this.tables.set(file.number, await TableReader.open(this.vfs, this.tablePath(file.number), this.cache, this.tableFiles));
+      // The outputs' readers open together (each is a few file reads and an index to decode).
+      const opened = await Promise.allSettled(result.outputs.map((file) => TableReader.open(this.vfs, this.tablePath(file.number), this.cache, this.tableFiles)));
+      result.outputs.forEach((file, i) => {
+        const outcome = opened[i] as PromiseSettledResult<TableReader>;
+        if (outcome.status === 'fulfilled') this.tables.set(file.number, outcome.value);
         edit.addFile(compaction.outputLevel, file);
-      }
+      });
+      for (const outcome of opened) if (outcome.status === 'rejected') throw outcome.reason;
       await this.versions.logAndApply(edit);
       this.counters.compactions++;
       this.counters.bytesCompactedRead += result.bytesRead;
@@ -604,17 +779,30 @@ export class Db {
       this.compactionPointers[compaction.level] = largest;
     } finally {
       for (const number of outputNumbers) this.pendingOutputs.delete(number);
-      // Outputs of a failed compaction are in no Version: delete them.
+      // The inputs (and the outputs of a failed compaction) are in no Version now: their files go,
+      // in the background, so that the next compaction can start meanwhile. Reserved numbers that
+      // no output took are never handed out again.
+      this.cleanUpAfterCompaction(outputNumbers);
+    }
+  }
+
+  /** Deletes obsolete tables and unused output files; waitForCompactions and close wait for it. */
+  private cleanUpAfterCompaction(outputNumbers: number[]): void {
+    const previous = this.cleaning;
+    const cleaning: Promise<void> = (async () => {
+      await previous;
       await this.deleteObsoleteFiles().catch(() => undefined);
       for (const number of outputNumbers) {
         if (!this.tables.has(number)) await this.vfs.unlink(this.tablePath(number)).catch(() => undefined);
       }
-    }
+    })().finally(() => {
+      if (this.cleaning === cleaning) this.cleaning = undefined;
+    });
+    this.cleaning = cleaning;
   }
 
   private executeCompaction(job: CompactionJob): Promise<CompactionResult> {
-    const executor = this.options.compactionExecutor ?? (this.vfs instanceof NodeVfs ? 'worker' : 'inline');
-    if (executor === 'worker') return (this.options.compactionPool ?? sharedCompactionPool()).run(job);
+    if (this.compactionExecutor === 'worker') return (this.options.compactionPool ?? sharedCompactionPool()).run(job);
     let sliceStart = performance.now();
     return runCompaction(job, this.vfs, () => {
       if (performance.now() - sliceStart < this.flushSliceMs) return undefined;
@@ -627,14 +815,15 @@ export class Db {
     });
   }
 
-  /** Waits until no compaction runs and none is due. */
+  /** Waits until no compaction runs and none is due (and obsolete files are gone). */
   async waitForCompactions(): Promise<void> {
     for (;;) {
       this.checkOpen();
       this.maybeScheduleCompaction();
-      if (this.compacting === undefined) return;
+      if (this.compacting === undefined) break;
       await this.compacting;
     }
+    await this.cleaning;
   }
 
   /**
@@ -665,6 +854,7 @@ export class Db {
       }
       if (!deeper) break;
     }
+    await this.cleaning;
   }
 
   // ---- Checkpoints ----
@@ -875,15 +1065,15 @@ export class Db {
       result = (this.immutables[i] as Memtable).get(key, sequence);
       if (result.found) return result.deleted ? undefined : result.value;
     }
-    const lookup = lookupKey(key, sequence);
+    const lookup = this.lookupKey.set(key, sequence);
     const version = this.versions.current;
     // One filter hash serves every table the key may be in.
-    let hash: bigint | undefined;
+    let hash: number | undefined;
     const l0 = version.levels[0] as FileMetadata[];
     for (const file of l0) {
       if (!this.fileMayHold(file, key)) continue;
       hash ??= hashForFilter(key);
-      result = this.table(file.number).get(key, lookup, hash);
+      result = this.table(file.number).lookup(key, lookup, hash);
       if (result.found) return result.deleted ? undefined : result.value;
     }
     for (let level = 1; level < version.levels.length; level++) {
@@ -891,7 +1081,7 @@ export class Db {
       const file = findFile(files, key);
       if (file === undefined) continue;
       hash ??= hashForFilter(key);
-      result = this.table(file.number).get(key, lookup, hash);
+      result = this.table(file.number).lookup(key, lookup, hash);
       if (result.found) return result.deleted ? undefined : result.value;
     }
     return undefined;
@@ -908,7 +1098,7 @@ export class Db {
 
   private table(number: number): TableReader {
     const table = this.tables.get(number);
-    assert(table !== undefined, `table ${number} is not open`);
+    if (table === undefined) assert(false, `table ${number} is not open`);
     return table;
   }
 
@@ -1002,11 +1192,14 @@ export class Db {
     try {
       if (this.backgroundError === undefined) {
         // Standalone: let acknowledged-but-not-inserted writes land, then stop.
+        if (this.openGroup !== undefined) this.submitGroup(this.openGroup);
         await this.wal?.close();
         // A flush in progress finishes; then nothing new starts.
         while (this.flushing !== undefined) await this.flushing;
         this.closing = true;
         while (this.compacting !== undefined) await this.compacting;
+        // Obsolete files go before the database closes (at the next open they would look lost).
+        while (this.cleaning !== undefined) await this.cleaning;
       }
     } finally {
       this.closing = true;
@@ -1014,6 +1207,7 @@ export class Db {
       for (const waiter of this.flushWaiters.splice(0)) waiter();
       if (this.flushing !== undefined) await this.flushing.catch(() => undefined);
       if (this.compacting !== undefined) await this.compacting.catch(() => undefined);
+      if (this.cleaning !== undefined) await this.cleaning.catch(() => undefined);
       await this.wal?.close().catch(() => undefined);
       await this.versions.close().catch(() => undefined);
       for (const table of this.tables.values()) await table.close().catch(() => undefined);

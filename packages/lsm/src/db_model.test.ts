@@ -4,7 +4,8 @@
  * writes), with a tiny memtable so that SSTables and L0 stacks form.
  *
  * Standalone mode: after a crash the database holds exactly a prefix of the writes issued, in
- * order, and that prefix includes every write whose promise resolved.
+ * order, and that prefix includes every write whose promise resolved. Writes go through put/del
+ * or batches, awaited or not, so write groups of every shape reach the log.
  * External-log mode: after a crash the database holds exactly the writes with decree ≤
  * lastFlushedDecree — the manifest never claims more than the SSTables hold.
  */
@@ -95,14 +96,22 @@ async function runStandalone(seed: number, ops: Op[], options: Partial<DbOptions
     pending = [];
   };
   const issue = (write: Write, wait: boolean) => {
-    const batch = new WriteBatch();
-    for (const { key, value } of write) {
-      if (value === null) batch.del(bytes(key));
-      else batch.put(bytes(key), bytes(value));
-    }
     writes.push(write);
     const position = writes.length;
-    const promise = db.write(batch).then(
+    let written: Promise<void>;
+    const single = write[0]!;
+    if (write.length === 1 && prng.chance(0.5)) {
+      // put/del join the open write group directly (no batch object): the same guarantees.
+      written = single.value === null ? db.del(bytes(single.key)) : db.put(bytes(single.key), bytes(single.value));
+    } else {
+      const batch = new WriteBatch();
+      for (const { key, value } of write) {
+        if (value === null) batch.del(bytes(key));
+        else batch.put(bytes(key), bytes(value));
+      }
+      written = db.write(batch);
+    }
+    const promise = written.then(
       () => void (resolved = Math.max(resolved, position)),
       () => undefined,
     );

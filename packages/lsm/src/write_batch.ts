@@ -1,13 +1,21 @@
 /**
  * WriteBatch: writes applied atomically, with consecutive sequence numbers from the batch's first.
  *
- * Encoding (the standalone log's record payload):
+ * A batch keeps its writes already encoded as write-group entries (write_group.ts), with blank
+ * trailers: `put` and `del` copy the bytes once, into one growing buffer, and the engine copies
+ * that buffer into a write group whole, stamping each entry's sequence — no object per write.
+ * Asking for `entries` turns the batch into an array of objects (a subclass may push to it); the
+ * engine takes such a batch entry by entry.
+ *
+ * Version-1 encoding (`encode`/`decode`; the standalone log's record payload before write groups,
+ * still read on recovery):
  *   u8 version (1), varint32 count, then per write:
  *     u8 kind (1 put, 0 delete), lengthPrefixed user key, [lengthPrefixed value if put]
  * The first sequence number is the log record's index.
  */
-import { BufferReader, BufferWriter, PetrelError, putVarint, varintLength } from '@petrel/base';
-import { KIND_DELETE, KIND_PUT, type Kind } from './format/internal_key.js';
+import { BufferReader, BufferWriter, PetrelError } from '@petrel/base';
+import { KIND_DELETE, KIND_PUT, type Kind, TRAILER_BYTES } from './format/internal_key.js';
+import { encodeEntry, entryBytes, readEntryHeader, entryHeader } from './write_group.js';
 
 export interface BatchEntry {
   kind: Kind;
@@ -18,46 +26,74 @@ export interface BatchEntry {
 const EMPTY = Buffer.alloc(0);
 const BATCH_VERSION = 1;
 
-/**
- * The encoding of a batch of one put, made in one allocation, with views of its key and value
- * (the fast path of Db.put: no batch object, one copy of the bytes).
- */
-export function encodeSinglePut(key: Uint8Array, value: Uint8Array): { data: Buffer; key: Buffer; value: Buffer } {
-  const keyLength = varintLength(key.length);
-  const valueLength = varintLength(value.length);
-  const data = Buffer.allocUnsafe(3 + keyLength + key.length + valueLength + value.length);
-  data[0] = BATCH_VERSION;
-  data[1] = 1; // count, varint32
-  data[2] = KIND_PUT;
-  let at = putVarint(data, 3, key.length);
-  data.set(key, at);
-  const keyView = data.subarray(at, at + key.length);
-  at = putVarint(data, at + key.length, value.length);
-  data.set(value, at);
-  return { data, key: keyView, value: data.subarray(at, at + value.length) };
-}
-
 export class WriteBatch {
-  readonly entries: BatchEntry[] = [];
+  /** The writes as write-group entries with blank trailers: rep[0, repLength), repCount of them. */
+  private rep: Buffer | undefined;
+  private repLength = 0;
+  private repCount = 0;
+  /** The writes as objects, once `entries` was asked for. */
+  private list: BatchEntry[] | undefined;
   private bytes = 0;
 
+  /** The writes as objects (copies of the batch's bytes; the batch keeps them from now on). */
+  get entries(): BatchEntry[] {
+    if (this.list === undefined) {
+      const list: BatchEntry[] = [];
+      const rep = this.rep;
+      let at = 0;
+      while (rep !== undefined && at < this.repLength) {
+        at = readEntryHeader(rep, at);
+        const keyEnd = at + entryHeader.keyLength;
+        const valueStart = keyEnd + TRAILER_BYTES;
+        list.push({
+          kind: entryHeader.kind,
+          key: Buffer.from(rep.subarray(at, keyEnd)),
+          value: entryHeader.kind === KIND_PUT ? Buffer.from(rep.subarray(valueStart, valueStart + entryHeader.valueLength)) : EMPTY,
+        });
+        at = valueStart + entryHeader.valueLength;
+      }
+      this.list = list;
+      this.rep = undefined;
+      this.repLength = 0;
+      this.repCount = 0;
+    }
+    return this.list;
+  }
+
   put(key: Uint8Array, value: Uint8Array): this {
-    const k = Buffer.from(key);
-    const v = Buffer.from(value);
-    this.entries.push({ kind: KIND_PUT, key: k, value: v });
-    this.bytes += k.length + v.length + 16;
+    if (this.list !== undefined) {
+      const k = Buffer.from(key);
+      const v = Buffer.from(value);
+      this.list.push({ kind: KIND_PUT, key: k, value: v });
+    } else {
+      this.append(KIND_PUT, key, value);
+    }
+    this.bytes += key.length + value.length + 16;
     return this;
   }
 
   del(key: Uint8Array): this {
-    const k = Buffer.from(key);
-    this.entries.push({ kind: KIND_DELETE, key: k, value: EMPTY });
-    this.bytes += k.length + 16;
+    if (this.list !== undefined) this.list.push({ kind: KIND_DELETE, key: Buffer.from(key), value: EMPTY });
+    else this.append(KIND_DELETE, key, EMPTY);
+    this.bytes += key.length + 16;
     return this;
   }
 
+  private append(kind: Kind, key: Uint8Array, value: Uint8Array): void {
+    const needed = this.repLength + entryBytes(key.length, value.length);
+    let rep = this.rep;
+    if (rep === undefined || needed > rep.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, rep === undefined ? 256 : rep.length * 2));
+      if (rep !== undefined) rep.copy(grown, 0, 0, this.repLength);
+      rep = this.rep = grown;
+    }
+    // Sequence 0 in the trailer for now: the engine stamps the real ones (stampSequences).
+    this.repLength = encodeEntry(rep, this.repLength, kind, key, value, 0);
+    this.repCount++;
+  }
+
   get count(): number {
-    return this.entries.length;
+    return this.list === undefined ? this.repCount : this.list.length;
   }
 
   /** Approximate memory the batch takes in a memtable. */
@@ -65,15 +101,27 @@ export class WriteBatch {
     return this.bytes;
   }
 
+  /**
+   * @internal The writes as write-group entries (blank trailers), when the batch holds them so:
+   * bytes[0, length). Undefined once `entries` was asked for.
+   */
+  encodedEntries(): { bytes: Buffer; length: number } | undefined {
+    if (this.list !== undefined) return undefined;
+    return { bytes: this.rep ?? EMPTY, length: this.repLength };
+  }
+
   clear(): void {
-    this.entries.length = 0;
+    if (this.list !== undefined) this.list.length = 0;
+    this.repLength = 0;
+    this.repCount = 0;
     this.bytes = 0;
   }
 
   encode(): Buffer {
+    const entries = this.entries;
     const writer = new BufferWriter(this.bytes + 8);
-    writer.u8(BATCH_VERSION).varint32(this.entries.length);
-    for (const entry of this.entries) {
+    writer.u8(BATCH_VERSION).varint32(entries.length);
+    for (const entry of entries) {
       writer.u8(entry.kind).lengthPrefixed(entry.key);
       if (entry.kind === KIND_PUT) writer.lengthPrefixed(entry.value);
     }

@@ -26,7 +26,10 @@ export interface CompactionFilterContext {
   bottommost: boolean;
 }
 
-/** 'keep', 'drop', or the new value. */
+/**
+ * 'keep', 'drop', or the new value. The `userKey` and `value` a filter is given are views of the
+ * compaction's read buffers: valid during the call only (copy what must outlive it).
+ */
 export type CompactionDecision = 'keep' | 'drop' | Uint8Array;
 
 export type CompactionFilter = (userKey: Buffer, value: Buffer, context: CompactionFilterContext) => CompactionDecision;

@@ -4,7 +4,10 @@
  *
  * - L0's score is its file count over `l0CompactionTrigger`; Ln's (n ≥ 1) is its bytes over its
  *   target (`levelOneTargetBytes` × `levelSizeMultiplier`^(n−1)). The highest score ≥ 1 wins.
- * - From L0 every file goes (L0 files overlap), with the L1 files they overlap.
+ * - From L0 every file goes (L0 files overlap), with the L1 files they overlap — unless the
+ *   oldest L0 file overlaps nothing in L1: then it alone moves down (keys written in order make
+ *   such files, and moving them rewrites nothing). Only the oldest may: no older L0 file can then
+ *   hold a version of its keys that would end up above it.
  * - From Ln one file goes — the first after the level's compaction pointer (round robin through
  *   the key space) — with the Ln+1 files it overlaps.
  * - A single input with nothing to overlap in the next level is a trivial move: the file changes
@@ -106,7 +109,12 @@ export function pickCompaction(version: Version, options: CompactionOptions, poi
   if (best < 0) return undefined;
   const files = version.levels[best] as FileMetadata[];
   const reason = `L${best} score ${bestScore.toFixed(2)}`;
-  if (best === 0) return compactionFor(version, 0, [...files], reason);
+  if (best === 0) {
+    const oldest = files[files.length - 1] as FileMetadata;
+    const alone = compactionFor(version, 0, [oldest], reason);
+    if (alone.trivialMove) return alone;
+    return compactionFor(version, 0, [...files], reason);
+  }
   const pointer = pointers[best];
   const next = files.find((file) => pointer === undefined || compareUserKeys(userKeyOf(file.largest), pointer) > 0) ?? files[0]!;
   return compactionFor(version, best, [next], reason);

@@ -1,21 +1,30 @@
 /**
- * CompactionPool: worker threads that run compactions off the main thread. One pool serves every
- * database of the process (a replica server hosts many); its size is declared (default 1 on this
- * two-core machine) and jobs beyond it wait in a queue. Idle workers do not keep the process alive.
+ * CompactionPool: worker threads that run compactions and flushes off the main thread. One pool
+ * serves every database of the process (a replica server hosts many); its size is declared
+ * (default 1 on this two-core machine) and jobs beyond it wait in a queue. Idle workers do not
+ * keep the process alive.
+ *
+ * Flushes have their own process-wide pool (`sharedFlushPool`), so that a flush — which frees a
+ * memtable that writes may be waiting for — never queues behind a long compaction.
  */
 import type { Worker } from 'node:worker_threads';
 import { type ErrorCode, PetrelError, isErrorCode, startWorker } from '@petrel/base';
+import type { FlushJob, FlushResult } from '../flush/flush.js';
 import type { CompactionJob, CompactionResult } from './runner.js';
 
+type Task = { kind: 'compaction'; job: CompactionJob } | { kind: 'flush'; job: FlushJob };
+
 interface Pending {
-  job: CompactionJob;
-  resolve: (result: CompactionResult) => void;
+  task: Task;
+  resolve: (result: unknown) => void;
   reject: (error: unknown) => void;
 }
 
 interface Slot {
   worker: Worker;
   busy: Pending | undefined;
+  /** The worker has booted (its first message). */
+  ready: boolean;
 }
 
 export class CompactionPool {
@@ -23,13 +32,46 @@ export class CompactionPool {
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
+  private readyWaiters: (() => void)[] = [];
 
   constructor(readonly size = 1) {}
 
   run(job: CompactionJob): Promise<CompactionResult> {
+    return this.submit({ kind: 'compaction', job }).then((result) => reviveCompaction(result as CompactionResult));
+  }
+
+  /** Builds the table of a flush (flush/flush.ts) in a worker. */
+  flush(job: FlushJob): Promise<FlushResult> {
+    return this.submit({ kind: 'flush', job }).then((result) => reviveFlush(result as FlushResult));
+  }
+
+  /** Starts the workers now, so that the first job does not wait for a thread to boot. */
+  warm(): void {
+    while (!this.closed && this.slots.length < this.size) this.spawn();
+  }
+
+  /**
+   * Starts the workers and resolves once one has booted (a few hundred milliseconds the first
+   * time: the thread loads its modules), or at once when one already has.
+   */
+  whenReady(): Promise<void> {
+    this.warm();
+    if (this.closed || this.slots.some((slot) => slot.ready)) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  /**
+   * Whether a worker has booted and nothing waits in the queue: a job posted now starts at once.
+   * (Booting a worker takes a few hundred milliseconds; a caller in a hurry may work inline.)
+   */
+  get ready(): boolean {
+    return this.queue.length === 0 && this.slots.some((slot) => slot.ready && slot.busy === undefined);
+  }
+
+  private submit(task: Task): Promise<unknown> {
     if (this.closed) return Promise.reject(new PetrelError('CLOSED', 'compaction pool is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ job, resolve, reject });
+      this.queue.push({ task, resolve, reject });
       this.dispatch();
     });
   }
@@ -42,15 +84,20 @@ export class CompactionPool {
       const pending = this.queue.shift() as Pending;
       slot.busy = pending;
       slot.worker.ref();
-      slot.worker.postMessage({ id: this.nextId++, job: pending.job });
+      slot.worker.postMessage({ id: this.nextId++, kind: pending.task.kind, job: pending.task.job });
     }
   }
 
   private spawn(): Slot {
     const worker = startWorker(new URL('./compaction_worker.ts', import.meta.url));
-    const slot: Slot = { worker, busy: undefined };
-    worker.on('message', (message: { ready?: boolean; result?: CompactionResult; error?: { code: string; message: string; path?: string } }) => {
-      if (message.ready) return;
+    const slot: Slot = { worker, busy: undefined, ready: false };
+    worker.on('message', (message: { ready?: boolean; result?: unknown; error?: { code: string; message: string; path?: string } }) => {
+      if (message.ready) {
+        slot.ready = true;
+        if (slot.busy === undefined) worker.unref();
+        for (const resolve of this.readyWaiters.splice(0)) resolve();
+        return;
+      }
       const pending = slot.busy;
       slot.busy = undefined;
       worker.unref();
@@ -58,7 +105,7 @@ export class CompactionPool {
         if (message.error !== undefined) {
           const code: ErrorCode = isErrorCode(message.error.code) ? message.error.code : 'SERVER_INTERNAL_ERROR';
           pending.reject(new PetrelError(code, message.error.message, message.error.path === undefined ? {} : { path: message.error.path }));
-        } else pending.resolve(reviveResult(message.result as CompactionResult));
+        } else pending.resolve(message.result);
       }
       this.dispatch();
     });
@@ -66,15 +113,18 @@ export class CompactionPool {
       slot.busy?.reject(new PetrelError('SERVER_INTERNAL_ERROR', `compaction worker failed: ${error.message}`, { cause: error }));
       slot.busy = undefined;
       this.slots.splice(this.slots.indexOf(slot), 1);
+      // Whoever waits for a worker to boot stops waiting: the next job spawns another.
+      if (!this.slots.some((other) => other.ready)) for (const resolve of this.readyWaiters.splice(0)) resolve();
       this.dispatch();
     });
-    worker.unref();
+    // Booting keeps the process alive (someone may be waiting for it: whenReady); idle does not.
     this.slots.push(slot);
     return slot;
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const resolve of this.readyWaiters.splice(0)) resolve();
     for (const pending of this.queue.splice(0)) pending.reject(new PetrelError('CLOSED', 'compaction pool is closed'));
     await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
     this.slots.length = 0;
@@ -82,17 +132,29 @@ export class CompactionPool {
 }
 
 /** Structured cloning turns Buffers into Uint8Arrays; make them Buffers again. */
-function reviveResult(result: CompactionResult): CompactionResult {
+function reviveCompaction(result: CompactionResult): CompactionResult {
   return {
     ...result,
     outputs: result.outputs.map((file) => ({ ...file, smallest: Buffer.from(file.smallest), largest: Buffer.from(file.largest) })),
   };
 }
 
+function reviveFlush(result: FlushResult): FlushResult {
+  const { properties } = result;
+  return { fileSize: result.fileSize, properties: { ...properties, smallestKey: Buffer.from(properties.smallestKey), largestKey: Buffer.from(properties.largestKey) } };
+}
+
 let shared: CompactionPool | undefined;
+let sharedFlush: CompactionPool | undefined;
 
 /** The process-wide pool, created on first use (size from PETREL_COMPACTION_THREADS, default 1). */
 export function sharedCompactionPool(): CompactionPool {
   shared ??= new CompactionPool(Math.max(1, Number(process.env.PETREL_COMPACTION_THREADS ?? 1)));
   return shared;
+}
+
+/** The process-wide pool for flushes (one thread), created on first use. */
+export function sharedFlushPool(): CompactionPool {
+  sharedFlush ??= new CompactionPool(1);
+  return sharedFlush;
 }

@@ -27,14 +27,20 @@ export function makeInternalKey(userKey: Uint8Array, sequence: number, kind: Kin
   return key;
 }
 
-export function writeTrailer(target: Buffer, offset: number, sequence: number, kind: Kind): void {
-  assert(sequence >= 0 && sequence <= MAX_SEQUENCE, `sequence ${sequence} out of range`);
+export function writeTrailer(target: Uint8Array, offset: number, sequence: number, kind: Kind): void {
+  // Tested, not asserted with a message: this runs for every write, and a template string would
+  // be built on every call.
+  if (!(sequence >= 0 && sequence <= MAX_SEQUENCE)) assert(false, `sequence ${sequence} out of range`);
   const inverted = SEQUENCE_SPACE - sequence;
-  const high = Math.floor(inverted / 2 ** 32);
+  const high = Math.floor(inverted / 4294967296);
+  const low = inverted - high * 4294967296;
   target[offset] = (high >>> 16) & 0xff;
   target[offset + 1] = (high >>> 8) & 0xff;
   target[offset + 2] = high & 0xff;
-  target.writeUInt32BE(inverted % 2 ** 32, offset + 3);
+  target[offset + 3] = low >>> 24;
+  target[offset + 4] = (low >>> 16) & 0xff;
+  target[offset + 5] = (low >>> 8) & 0xff;
+  target[offset + 6] = low & 0xff;
   target[offset + 7] = 255 - kind;
 }
 
@@ -108,6 +114,84 @@ export function compareInternalKeys(a: Buffer, b: Buffer): number {
 
 export function compareUserKeys(a: Uint8Array, b: Uint8Array): number {
   return compareBytes(a, 0, a.length, b, 0, b.length);
+}
+
+/**
+ * A search target made once per read and reused: the internal key that sorts first among those of
+ * a user key visible at a sequence, with its six chunks (see keyChunk), so that every block
+ * searched for it (index and data, in every table) neither allocates nor recomputes them.
+ */
+export class LookupKey {
+  bytes = Buffer.allocUnsafe(64);
+  length = 0;
+  userLength = 0;
+  c0 = 0;
+  c1 = 0;
+  c2 = 0;
+  c3 = 0;
+  c4 = 0;
+  c5 = 0;
+
+  /** Points at `userKey` as seen at `sequence` (a put: it sorts before a delete of the same sequence). */
+  set(userKey: Uint8Array, sequence: number): this {
+    const length = userKey.length + TRAILER_BYTES;
+    if (length > this.bytes.length) this.bytes = Buffer.allocUnsafe(Math.max(length, this.bytes.length * 2));
+    const bytes = this.bytes;
+    bytes.set(userKey, 0);
+    writeTrailer(bytes, userKey.length, sequence, KIND_PUT);
+    this.length = length;
+    this.userLength = userKey.length;
+    this.setChunks();
+    return this;
+  }
+
+  /** Takes an internal key as it is. */
+  setInternal(internalKey: Uint8Array): this {
+    if (internalKey.length > this.bytes.length) this.bytes = Buffer.allocUnsafe(Math.max(internalKey.length, this.bytes.length * 2));
+    this.bytes.set(internalKey, 0);
+    this.length = internalKey.length;
+    this.userLength = internalKey.length - TRAILER_BYTES;
+    this.setChunks();
+    return this;
+  }
+
+  private setChunks(): void {
+    const bytes = this.bytes;
+    const end = this.userLength;
+    this.c0 = keyChunk(bytes, 0, end);
+    this.c1 = keyChunk(bytes, 3, end);
+    this.c2 = keyChunk(bytes, 6, end);
+    this.c3 = keyChunk(bytes, 9, end);
+    this.c4 = keyChunk(bytes, 12, end);
+    this.c5 = keyChunk(bytes, 15, end);
+    this.shiftedFrom = -1;
+  }
+
+  /** The chunks of user-key bytes [from, from + 18), made by chunksFrom (s0 … s5). */
+  s0 = 0;
+  s1 = 0;
+  s2 = 0;
+  s3 = 0;
+  s4 = 0;
+  s5 = 0;
+  private shiftedFrom = -1;
+
+  /**
+   * Sets s0 … s5 to the chunks of the user key's bytes from `from` on (a block whose keys all
+   * share their first `from` bytes compares only what follows). Kept until the key changes.
+   */
+  chunksFrom(from: number): void {
+    if (from === this.shiftedFrom) return;
+    const bytes = this.bytes;
+    const end = this.userLength;
+    this.s0 = keyChunk(bytes, from, end);
+    this.s1 = keyChunk(bytes, from + 3, end);
+    this.s2 = keyChunk(bytes, from + 6, end);
+    this.s3 = keyChunk(bytes, from + 9, end);
+    this.s4 = keyChunk(bytes, from + 12, end);
+    this.s5 = keyChunk(bytes, from + 15, end);
+    this.shiftedFrom = from;
+  }
 }
 
 /** The internal key that sorts first among those of `userKey` visible at `sequence`. */

@@ -1,7 +1,9 @@
 /**
  * The memtable's numeric key chunks must order keys exactly as compareInternalKeys does: random
  * keys of every length around the 18 chunked bytes, from a small alphabet with 0x00 and 0xff (so
- * prefixes, zero padding and long shared prefixes all occur), against a sorted array.
+ * prefixes, zero padding and long shared prefixes all occur), against a sorted array. Inserts in
+ * key order take a shortcut (no search); runs in order, against order and at random must all land
+ * right. A memtable read through its shared memory (a flush worker's view) reads the same.
  */
 import { propertyParameters } from '@petrel/base';
 import fc from 'fast-check';
@@ -51,6 +53,64 @@ test('iteration order equals compareInternalKeys order; get finds the newest vis
       }
     }),
     propertyParameters(300, 5000),
+  );
+});
+
+test('runs of inserts in key order (the no-search shortcut), mixed with others, keep the order', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ keys: fc.array(userKey, { minLength: 1, maxLength: 30 }), order: fc.constantFrom('ascending', 'descending', 'random') }), { minLength: 1, maxLength: 8 }),
+      (runs) => {
+        const memtable = new Memtable(4096);
+        const expected: Buffer[] = [];
+        let sequence = 1;
+        for (const run of runs) {
+          const keys = [...run.keys].map((key) => Buffer.from(key));
+          if (run.order !== 'random') keys.sort(Buffer.compare);
+          if (run.order === 'descending') keys.reverse();
+          for (const key of keys) {
+            const kind = sequence % 3 === 0 ? KIND_DELETE : KIND_PUT;
+            memtable.add(sequence, kind, key, Buffer.from([sequence & 0xff]));
+            expected.push(makeInternalKey(key, sequence, kind));
+            sequence++;
+          }
+        }
+        expected.sort(compareInternalKeys);
+        const actual: string[] = [];
+        const iterator = memtable.iterator();
+        for (iterator.seekToFirst(); iterator.valid(); iterator.next()) actual.push(iterator.key().toString('hex'));
+        assert.equal(actual, expected.map((k) => k.toString('hex')));
+      },
+    ),
+    propertyParameters(300, 5000),
+  );
+});
+
+test('an immutable memtable read through its shared memory reads the same', () => {
+  fc.assert(
+    fc.property(fc.array(entry, { minLength: 1, maxLength: 200 }), (entries) => {
+      const memtable = new Memtable(2048);
+      entries.forEach(({ key, kind }, i) => memtable.add(i + 1, kind, key, Buffer.alloc(i % 50, i & 0xff)));
+      memtable.markImmutable();
+      const view = Memtable.fromShared(structuredClone(memtable.shared()));
+      assert.is(view.count, memtable.count);
+      assert.is(view.approximateBytes, memtable.approximateBytes);
+      const left = memtable.iterator();
+      const right = view.iterator();
+      for (left.seekToFirst(), right.seekToFirst(); left.valid(); left.next(), right.next()) {
+        assert.ok(right.valid());
+        assert.ok(left.key().equals(right.key()));
+        assert.ok(left.value().equals(right.value()));
+      }
+      assert.not.ok(right.valid());
+      for (const { key } of entries.slice(0, 20)) {
+        const a = memtable.get(key, entries.length);
+        const b = view.get(key, entries.length);
+        assert.is(a.found, b.found);
+        if (a.found && b.found) assert.ok(a.value.equals(b.value) && a.deleted === b.deleted);
+      }
+    }),
+    propertyParameters(200, 3000),
   );
 });
 

@@ -1,14 +1,15 @@
 /**
- * DecodedBlock's chunked binary search must agree with a plain binary search under
- * compareInternalKeys, for keys around the 18 chunked bytes (prefixes, zero bytes, long shared
- * prefixes, equal user keys with several sequences).
+ * DecodedBlock's searches must agree with a plain binary search under compareInternalKeys, for
+ * keys around the 18 chunked bytes (prefixes, zero bytes, long shared prefixes, equal user keys
+ * with several sequences): the chunked binary search of a decoded block, and the search in place
+ * (restart points, then a scan) that a block's first point lookup uses.
  */
 import { propertyParameters } from '@petrel/base';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compareInternalKeys, KIND_DELETE, KIND_PUT, makeInternalKey } from '../format/internal_key.js';
-import { BlockBuilder, DecodedBlock } from './block.js';
+import { compareInternalKeys, KIND_DELETE, KIND_PUT, LookupKey, makeInternalKey } from '../format/internal_key.js';
+import { BlockBuilder, type BlockHit, DecodedBlock } from './block.js';
 
 const byte = fc.constantFrom(0x00, 0x01, 0x61, 0xff);
 const userKey = fc.oneof(
@@ -29,6 +30,40 @@ test('the chunked lowerBound equals a plain binary search', () => {
         assert.is(block.lowerBound(target, compareInternalKeys), block.lowerBound(target, plain), `target ${target.toString('hex')}`);
       }
     }),
+    propertyParameters(300, 5000),
+  );
+});
+
+test('the first lookup, searched in place, finds what the decoded search finds', () => {
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(internalKey, { minLength: 1, maxLength: 80, selector: (key) => key.toString('hex') }),
+      fc.array(internalKey, { minLength: 1, maxLength: 20 }),
+      fc.integer({ min: 1, max: 16 }),
+      (keys, targets, restartInterval) => {
+        keys.sort(compareInternalKeys);
+        const builder = new BlockBuilder(restartInterval);
+        keys.forEach((key, i) => builder.add(key, Buffer.from(`v${i}`)));
+        const contents = builder.finish();
+        const decoded = DecodedBlock.decode(contents, 'test', 0);
+        const lookup = new LookupKey();
+        const hit: BlockHit = { keyBytes: Buffer.alloc(0), keyStart: 0, keyLength: 0, valueStart: 0, valueLength: 0 };
+        for (const target of [...targets, ...keys]) {
+          // A fresh lazy block each time, so that every lookup is a block's first (in place).
+          const lazy = DecodedBlock.lazy(contents, 'test', 0);
+          const expected = decoded.lowerBound(target, compareInternalKeys);
+          const found = lazy.find(lookup.setInternal(target), hit);
+          assert.is(found, expected < keys.length, `target ${target.toString('hex')}`);
+          if (found) {
+            assert.ok(hit.keyBytes.subarray(hit.keyStart, hit.keyStart + hit.keyLength).equals(keys[expected]!), `key for ${target.toString('hex')}`);
+            assert.is(lazy.valueAt(hit.valueStart, hit.valueLength).toString(), `v${expected}`);
+          }
+          // Later lookups of the same block go through the decoded search, with the same answer.
+          for (let again = 0; again < 4; again++) assert.is(lazy.find(lookup.setInternal(target), hit), found);
+          assert.ok(lazy.isDecoded);
+        }
+      },
+    ),
     propertyParameters(300, 5000),
   );
 });

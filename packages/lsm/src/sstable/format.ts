@@ -5,14 +5,18 @@
  *   0   8  index block offset (u64le)      8   4  index block size (u32le)
  *   12  8  filter block offset             20  4  filter block size (0: no filter)
  *   24  8  properties block offset         32  4  properties block size
- *   36  4  format version (u32le, 1)       40 12  reserved (0)
+ *   36  4  format version (u32le, 2)       40 12  reserved (0)
  *   52  4  checksum32 of bytes 0..52       56  8  magic "PTRLSST\x01"
  */
 import { BufferReader, BufferWriter, PetrelError, checksum32 } from '@petrel/base';
 
 export const FOOTER_BYTES = 64;
 export const SSTABLE_MAGIC = Buffer.from('PTRLSST\x01', 'latin1');
-export const SSTABLE_FORMAT_VERSION = 1;
+/**
+ * 2: the bloom filter hashes with murmur3 (sstable/bloom.ts). 1: with xxh64; still read. Nothing
+ * else differs.
+ */
+export const SSTABLE_FORMAT_VERSION = 2;
 
 export interface Handle {
   offset: number;
