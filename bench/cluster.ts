@@ -1,0 +1,176 @@
+/**
+ * bench/cluster.ts — YCSB workloads against a real Petrel cluster and its peers, in the same run,
+ * on the same machine, with the same records, workloads and concurrency (bench/README.md,
+ * "bench:cluster", explains every number):
+ *
+ *   petrel  1 meta + 3 replica servers (processes), table with replica count 3, fsync group commit
+ *   redis   one redis-server, appendonly yes + appendfsync everysec (RDB snapshots off)
+ *   etcd    a 3-member etcd cluster, its default durability (WAL fsync), linearizable reads
+ *
+ * Each system is started on 127.0.0.1 on free ports with its data in a temporary directory under
+ * .tmp/ and loaded; then each workload runs on every system back to back; at the end (also on
+ * errors and on Ctrl-C, ycsb/process_guard.ts) every server is stopped and its directory removed. A peer whose binary or npm client is missing is skipped
+ * with a message. Prints the results, Petrel / peer throughput ratios and the CPU split, writes
+ * bench/results/cluster.json and cluster.html, and ends with `BENCH {json}`: per workload
+ * `opsPerSec` and `p99Ms` (Petrel's), `ratioVs` {peer: Petrel ops/s ÷ peer ops/s} for the peers
+ * that ran, and every system's own figures.
+ *
+ *   npm run bench:cluster [-- --quick] [-- --systems petrel --workloads A,C --duration 5 --profile]
+ *
+ * --quick: workloads A, B, C, F; 5,000 records; 1.5 s per workload: within a minute for all three.
+ * Full: A, B, C, F, D, E; 100,000 records; 15 s per workload, each run again at 50% of the
+ * throughput it reached, to report p99 latency at that load.
+ */
+import { writeFileSync } from 'node:fs';
+import { isPetrelError } from '@petrel/base';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { formatNumber, machine, quick, report, round, table } from './lib/report.js';
+import { htmlReport } from './ycsb/html_report.js';
+import { defaultRunOptions, HELP, parseCommandLine } from './ycsb/options.js';
+import type { PhaseResult } from './ycsb/results.js';
+import { resultsTable } from './ycsb/results_table.js';
+import { runSystems, type SystemRun } from './ycsb/runner.js';
+
+if (process.argv.includes('--help')) {
+  console.log(HELP);
+  process.exit(0);
+}
+const startedMs = performance.now();
+let commandLine: ReturnType<typeof parseCommandLine>;
+try {
+  commandLine = parseCommandLine(process.argv.slice(2), defaultRunOptions(quick));
+} catch (error) {
+  console.error(isPetrelError(error) ? error.message : error);
+  process.exit(2);
+}
+const { systems, name, run: options } = commandLine;
+const chosen = systems ?? ['petrel', 'redis', 'etcd'];
+const loadAtStart = loadavg().map((value) => round(value, 2));
+console.error(`load average at start: ${loadAtStart.join(' ')} (${machine().cores} cores)`);
+
+const runs: SystemRun[] = await runSystems(chosen, options, (line) => console.error(line));
+const loadAtEnd = loadavg().map((value) => round(value, 2));
+
+function fullSpeed(run: SystemRun | undefined, workload: string): PhaseResult | undefined {
+  return run?.phases.find((phase) => phase.workload === workload && phase.targetOpsPerSec === null);
+}
+function throttled(run: SystemRun | undefined, workload: string): PhaseResult | undefined {
+  return run?.phases.find((phase) => phase.workload === workload && phase.targetOpsPerSec !== null);
+}
+function figures(phase: PhaseResult, atFraction: PhaseResult | undefined): Record<string, unknown> {
+  return {
+    opsPerSec: round(phase.opsPerSec, 1),
+    p50Ms: phase.overall.p50Ms,
+    p95Ms: phase.overall.p95Ms,
+    p99Ms: phase.overall.p99Ms,
+    p999Ms: phase.overall.p999Ms,
+    maxMs: phase.overall.maxMs,
+    errors: phase.errors,
+    notFound: phase.overall.notFound,
+    ...(atFraction ? { atFractionOfPeak: { targetOpsPerSec: round(atFraction.targetOpsPerSec ?? 0, 1), opsPerSec: round(atFraction.opsPerSec, 1), p50Ms: atFraction.overall.p50Ms, p99Ms: atFraction.overall.p99Ms, p999Ms: atFraction.overall.p999Ms, p99MsFromSend: atFraction.overallService?.p99Ms ?? null } } : {}),
+    cpuPct: { clients: phase.clientCpuPct, servers: phase.serverCpuPct, byServer: phase.serverCpuPctByProcess, machine: phase.machineCpuPct },
+    loadAverage: phase.loadAverage,
+    perOperation: Object.fromEntries(Object.entries(phase.perOperation).map(([operation, s]) => [operation, { opsPerSec: round(s.opsPerSec, 1), p50Ms: s.p50Ms, p99Ms: s.p99Ms, p999Ms: s.p999Ms, maxMs: s.maxMs, errors: s.errors }])),
+    ...(phase.recordsPerScan === null ? {} : { recordsPerScan: round(phase.recordsPerScan, 1) }),
+    ...(phase.syscalls === null ? {} : { syscallsPerSec: perSecond(phase), writesPerFdatasync: writesPerFdatasync(phase) }),
+    ...(phase.profile === null ? {} : { profile: { busyPct: phase.profile.busyPct, byArea: phase.profile.byArea.slice(0, 8), topSelf: phase.profile.topSelf.slice(0, 10) } }),
+  };
+}
+
+/** Writes (updates, inserts, read-modify-writes) the clients completed in the phase. */
+function writesOf(phase: PhaseResult): number {
+  const { update, insert, readModifyWrite } = phase.perOperation;
+  return (update?.count ?? 0) + (insert?.count ?? 0) + (readModifyWrite?.count ?? 0);
+}
+function perSecond(phase: PhaseResult): Record<string, number> {
+  return Object.fromEntries(Object.entries(phase.syscalls ?? {}).map(([name, count]) => [name, round(count / phase.durationSec, 1)]));
+}
+function writesPerFdatasync(phase: PhaseResult): number | null {
+  const syncs = (phase.syscalls?.fdatasync ?? 0) + (phase.syscalls?.fsync ?? 0);
+  return syncs === 0 ? null : round(writesOf(phase) / syncs, 3);
+}
+
+const petrel = runs.find((run) => run.system === 'petrel' && run.status === 'ran');
+const peers = runs.filter((run) => run.system !== 'petrel' && run.status === 'ran');
+const workloads: Record<string, unknown> = {};
+const ratioRows: (string | number)[][] = [];
+const comparisonRows: (string | number)[][] = [];
+const fractionLabel = `p99 ms at ${Math.round(options.fractionOfPeak * 100)}% of peak: from due / from sent`;
+for (const letter of options.workloads) {
+  const own = fullSpeed(petrel, letter);
+  const ratioVs: Record<string, number> = {};
+  const bySystem: Record<string, unknown> = {};
+  for (const run of runs) {
+    const phase = fullSpeed(run, letter);
+    if (phase === undefined) continue;
+    bySystem[run.system] = figures(phase, throttled(run, letter));
+    if (run !== petrel && own !== undefined && phase.opsPerSec > 0) ratioVs[run.system] = round(own.opsPerSec / phase.opsPerSec, 3);
+    const atFraction = throttled(run, letter);
+    comparisonRows.push([
+      `${letter} ${run.system}`,
+      phase.opsPerSec,
+      phase.overall.p50Ms,
+      phase.overall.p99Ms,
+      phase.overall.p999Ms,
+      ...(options.fractionOfPeak > 0 ? [atFraction ? `${formatNumber(atFraction.overall.p99Ms)} / ${formatNumber(atFraction.overallService?.p99Ms ?? NaN)}` : '–'] : []),
+      `${phase.clientCpuPct}% / ${phase.serverCpuPct ?? '–'}% / ${phase.machineCpuPct ?? '–'}%`,
+      String(phase.errors),
+    ]);
+  }
+  workloads[letter] = {
+    opsPerSec: own ? round(own.opsPerSec, 1) : null,
+    p99Ms: own ? own.overall.p99Ms : null,
+    p99MsAtFractionOfPeak: own ? (throttled(petrel, letter)?.overall.p99Ms ?? null) : null,
+    p99MsAtFractionOfPeakFromSend: own ? (throttled(petrel, letter)?.overallService?.p99Ms ?? null) : null,
+    ratioVs,
+    systems: bySystem,
+  };
+  if (own) ratioRows.push([letter, ...peers.map((peer) => (ratioVs[peer.system] === undefined ? '–' : `${ratioVs[peer.system]!.toFixed(2)}×`))]);
+}
+
+console.log(resultsTable(runs));
+console.log('');
+console.log(table(['workload / system', 'ops/s', 'p50 ms', 'p99 ms', 'p99.9 ms', ...(options.fractionOfPeak > 0 ? [fractionLabel] : []), 'CPU clients / servers / machine', 'errors'], comparisonRows));
+for (const run of runs) if (run.status !== 'ran') console.log(`${run.system}: ${run.status} — ${run.reason}`);
+if (ratioRows.length > 0 && peers.length > 0) {
+  console.log('');
+  console.log(table(['Petrel ops/s ÷', ...peers.map((peer) => peer.system)], ratioRows));
+} else {
+  console.log(petrel ? 'no Petrel / peer ratios: no peer ran' : 'no Petrel / peer ratios: Petrel did not run');
+}
+const syscallRows: (string | number)[][] = [];
+for (const run of runs) {
+  for (const phase of run.load ? [run.load, ...run.phases] : run.phases) {
+    if (phase.syscalls === null) continue;
+    const rate = perSecond(phase);
+    const label = phase.targetOpsPerSec === null ? phase.workload : `${phase.workload} @${Math.round(phase.targetOpsPerSec)}/s`;
+    syscallRows.push([`${run.system} ${label}`, phase.opsPerSec, writesOf(phase) / phase.durationSec, (rate.fdatasync ?? 0) + (rate.fsync ?? 0), writesPerFdatasync(phase) ?? '–', rate.pwrite64 ?? 0, rate.writev ?? 0, rate.write ?? 0, rate.read ?? 0]);
+  }
+}
+if (syscallRows.length > 0) {
+  console.log('');
+  console.log('System calls of all server processes, per second (perf):');
+  console.log(table(['system / workload', 'ops/s', 'writes/s', 'fdatasync+fsync/s', 'writes per sync', 'pwrite64/s', 'writev/s', 'write/s', 'read/s'], syscallRows));
+}
+for (const run of runs) {
+  if (run.profile === null) continue;
+  console.log('');
+  console.log(`CPU profile of ${run.system} ${run.profile.server} (main thread; ${run.profile.file}):`);
+  for (const phase of [...(run.load ? [run.load] : []), ...run.phases]) {
+    if (phase.profile === null) continue;
+    const label = phase.targetOpsPerSec === null ? phase.workload : `${phase.workload} @${Math.round(phase.targetOpsPerSec)}/s`;
+    console.log(`\n${label}: ${formatNumber(phase.opsPerSec)} ops/s; main thread busy ${phase.profile.busyPct}% of ${phase.profile.samples} samples; by area: ${phase.profile.byArea.slice(0, 8).map((a) => `${a.area} ${a.selfPct}%`).join(', ')}`);
+    console.log(table(['self time (top functions)', 'self %', 'total %'], phase.profile.topSelf.slice(0, 12).map((f) => [f.function, f.selfPct, f.totalPct])));
+    console.log(table(['total time (Petrel functions)', 'self %', 'total %'], phase.profile.topTotal.slice(0, 12).map((f) => [f.function, f.selfPct, f.totalPct])));
+  }
+}
+
+const { dataRoot: _dataRoot, progress: _progress, ...shownOptions } = options;
+const systemsFigure = Object.fromEntries(
+  runs.map((run) => [run.system, { status: run.status, description: run.description, reason: run.reason, loadOpsPerSec: run.load ? round(run.load.opsPerSec, 1) : null, ...(run.profile ? { profile: run.profile } : {}) }]),
+);
+const html = join(import.meta.dirname, 'results', `${name}.html`);
+report(name, { options: shownOptions, loadAverage: { start: loadAtStart, end: loadAtEnd }, systems: systemsFigure, workloads, elapsedSec: round((performance.now() - startedMs) / 1000, 1) });
+writeFileSync(html, htmlReport('Petrel cluster benchmark (YCSB)', { date: new Date().toISOString(), machine: machine(), loadAverage: { start: loadAtStart, end: loadAtEnd }, options: shownOptions }, runs));
+console.error(`HTML report: ${html}`);

@@ -1,0 +1,187 @@
+/**
+ * What a run measured, as plain JSON-safe data: the summary of one phase (a load, or one
+ * workload at full speed or at a fixed target) merged from every client worker's report.
+ *
+ * Latencies are in milliseconds, from the client's call to the adapter until its promise
+ * resolved (a read-modify-write counts once, for both of its round trips). Throughput is
+ * operations completed / wall time of the phase (first worker's start to last worker's end).
+ */
+import { Histogram } from './histogram.js';
+import type { ProfileSummary } from './profile.js';
+import type { SyscallCounts } from './systems/syscall_counter.js';
+import type { Operation } from './workload.js';
+import type { PhaseReport } from './worker_protocol.js';
+
+export interface LatencySummary {
+  count: number;
+  errors: number;
+  notFound: number;
+  opsPerSec: number;
+  meanMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+}
+
+export interface PhaseResult {
+  system: string;
+  /** 'load' or the workload's letter. */
+  workload: string;
+  distribution: string;
+  /** The fixed target of a throttled phase (ops/s, all clients), or null at full speed. */
+  targetOpsPerSec: number | null;
+  clients: number;
+  inFlightPerClient: number;
+  durationSec: number;
+  operations: number;
+  errors: number;
+  opsPerSec: number;
+  overall: LatencySummary;
+  /**
+   * At a fixed target: latency from the moment each request was really sent, not from when it
+   * was due — without the time it waited for the client (a busy in-flight slot, or a client
+   * process the machine did not schedule). Null at full speed, where the two are the same.
+   */
+  overallService: LatencySummary | null;
+  perOperation: Partial<Record<Operation, LatencySummary>>;
+  /** Records returned by scans, on average per scan (workload E). */
+  recordsPerScan: number | null;
+  /** Percentile curves for the HTML plot: [percentile, ms] pairs, per operation and 'all'. */
+  curves: Record<string, [number, number][]>;
+  /** Throughput over time: [seconds since the phase began, ops/s in the interval before]. */
+  timeline: [number, number][];
+  /**
+   * CPU used during the phase, in % of one core (the machine has `cores` × 100%): all client
+   * workers, all server processes, each server, and the whole machine — which includes the bench
+   * itself and anything else running there.
+   */
+  clientCpuPct: number;
+  serverCpuPct: number | null;
+  serverCpuPctByProcess: Record<string, number>;
+  machineCpuPct: number | null;
+  /** The 1-minute load average when the phase began and ended. */
+  loadAverage: [number, number];
+  /** The phase's start and end on the monotonic clock (µs), to match profile samples. */
+  monotonicUs: [number, number];
+  /** Where the profiled server's main thread spent the phase (with --profile). */
+  profile: ProfileSummary | null;
+  /** System calls of all server processes in the phase (with --syscalls). */
+  syscalls: SyscallCounts | null;
+  errorSamples: string[];
+}
+
+/** Percentiles at which the curves are sampled, denser towards the tail. */
+export const CURVE_PERCENTILES = [0, 10, 25, 50, 75, 90, 95, 97.5, 99, 99.5, 99.75, 99.9, 99.95, 99.99, 100];
+
+const NS_PER_MS = 1e6;
+
+function ms(nanoseconds: number): number {
+  return Math.round((nanoseconds / NS_PER_MS) * 1000) / 1000;
+}
+
+export function percentOf(cpuMs: number, wallMs: number): number {
+  return Math.round((cpuMs / wallMs) * 1000) / 10;
+}
+
+export function summarize(histogram: Histogram, seconds: number, errors: number, notFound: number): LatencySummary {
+  return {
+    count: histogram.count,
+    errors,
+    notFound,
+    opsPerSec: seconds > 0 ? histogram.count / seconds : 0,
+    meanMs: ms(histogram.mean),
+    p50Ms: ms(histogram.percentile(50)),
+    p95Ms: ms(histogram.percentile(95)),
+    p99Ms: ms(histogram.percentile(99)),
+    p999Ms: ms(histogram.percentile(99.9)),
+    maxMs: ms(histogram.max),
+  };
+}
+
+function curve(histogram: Histogram): [number, number][] {
+  if (histogram.count === 0) return [];
+  return CURVE_PERCENTILES.map((p) => [p, ms(histogram.percentile(p))]);
+}
+
+export interface PhaseContext {
+  system: string;
+  workload: string;
+  distribution: string;
+  targetOpsPerSec: number | null;
+  clients: number;
+  inFlightPerClient: number;
+  timeline: [number, number][];
+  /** Measured by the runner over its own view of the phase, in % of one core. */
+  serverCpuPctByProcess: Record<string, number> | null;
+  machineCpuPct: number | null;
+  loadAverage: [number, number];
+  monotonicUs: [number, number];
+  syscalls: SyscallCounts | null;
+}
+
+/** Merges the workers' reports of one phase. */
+export function mergePhase(context: PhaseContext, reports: PhaseReport[]): PhaseResult {
+  const started = Math.min(...reports.map((r) => r.startedEpochMs));
+  const ended = Math.max(...reports.map((r) => r.endedEpochMs));
+  const seconds = Math.max(1e-6, (ended - started) / 1000);
+  const all = new Histogram();
+  const service = new Histogram();
+  const perOperation: Partial<Record<Operation, LatencySummary>> = {};
+  const curves: Record<string, [number, number][]> = {};
+  let errors = 0;
+  let scans = 0;
+  let scannedRecords = 0;
+  let notFoundTotal = 0;
+  const operations = new Set(reports.flatMap((r) => Object.keys(r.operations) as Operation[]));
+  for (const operation of operations) {
+    const histogram = new Histogram();
+    let operationErrors = 0;
+    let notFound = 0;
+    for (const report of reports) {
+      const tally = report.operations[operation];
+      if (tally === undefined) continue;
+      histogram.merge(tally.histogram);
+      if (tally.service !== null) service.merge(tally.service);
+      operationErrors += tally.errors;
+      notFound += tally.notFound;
+      if (operation === 'scan') scannedRecords += tally.records;
+    }
+    if (operation === 'scan') scans = histogram.count;
+    all.merge(histogram);
+    errors += operationErrors;
+    notFoundTotal += notFound;
+    perOperation[operation] = summarize(histogram, seconds, operationErrors, notFound);
+    curves[operation] = curve(histogram);
+  }
+  curves.all = curve(all);
+  const wallMs = seconds * 1000;
+  return {
+    system: context.system,
+    workload: context.workload,
+    distribution: context.distribution,
+    targetOpsPerSec: context.targetOpsPerSec,
+    clients: context.clients,
+    inFlightPerClient: context.inFlightPerClient,
+    durationSec: Math.round(seconds * 1000) / 1000,
+    operations: all.count,
+    errors,
+    opsPerSec: all.count / seconds,
+    overall: summarize(all, seconds, errors, notFoundTotal),
+    overallService: service.count === 0 ? null : summarize(service, seconds, errors, notFoundTotal),
+    perOperation,
+    recordsPerScan: scans > 0 ? scannedRecords / scans : null,
+    curves,
+    timeline: context.timeline,
+    clientCpuPct: percentOf(reports.reduce((sum, r) => sum + r.cpuMs, 0), wallMs),
+    serverCpuPct: context.serverCpuPctByProcess === null ? null : Math.round(Object.values(context.serverCpuPctByProcess).reduce((a, b) => a + b, 0) * 10) / 10,
+    serverCpuPctByProcess: context.serverCpuPctByProcess ?? {},
+    machineCpuPct: context.machineCpuPct,
+    loadAverage: context.loadAverage,
+    monotonicUs: context.monotonicUs,
+    profile: null,
+    syscalls: context.syscalls,
+    errorSamples: [...new Set(reports.flatMap((r) => r.errorSamples))].slice(0, 5),
+  };
+}

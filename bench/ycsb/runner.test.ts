@@ -1,0 +1,101 @@
+/**
+ * The runner end to end against the in-process system (real client worker processes, no
+ * server), the merged results and the HTML report; and the CPU profile reader on a profile built
+ * by hand.
+ *
+ *   node --import tsx bench/ycsb/runner.test.ts
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { htmlReport } from './html_report.js';
+import { defaultRunOptions } from './options.js';
+import { areaOf, type CpuProfile, summarizeProfile } from './profile.js';
+import { runSystem } from './runner.js';
+
+test('a run against the in-process system loads, runs each workload and its 50% rerun, and reports', async () => {
+  const dataRoot = mkdtempSync(join(tmpdir(), 'ycsb-runner-test-'));
+  try {
+    const options = { ...defaultRunOptions(true), workloads: ['A', 'E'], recordCount: 300, durationSec: 0, operationCount: 2000, clients: 2, inFlight: 4, fractionOfPeak: 0.5, dataRoot, progress: false };
+    const lines: string[] = [];
+    const run = await runSystem('memory', options, (line) => lines.push(line));
+    assert.is(run.status, 'ran', run.reason ?? '');
+    assert.is(run.load?.operations, 300);
+    assert.is(run.load?.errors, 0);
+    assert.is(run.phases.length, 4, 'A, A at 50%, E, E at 50%');
+    const [a, aHalf, e] = run.phases;
+    assert.is(a!.workload, 'A');
+    assert.is(a!.targetOpsPerSec, null);
+    assert.is(a!.operations, 2000);
+    assert.ok(Math.abs(a!.perOperation.read!.count - 1000) < 150, `reads ${a!.perOperation.read!.count}`);
+    assert.ok(a!.overall.p50Ms <= a!.overall.p99Ms && a!.overall.p99Ms <= a!.overall.maxMs);
+    assert.ok(aHalf!.targetOpsPerSec !== null && Math.abs(aHalf!.targetOpsPerSec - a!.opsPerSec / 2) < 1e-6);
+    assert.ok(aHalf!.opsPerSec <= aHalf!.targetOpsPerSec * 1.1, `throttled to ${aHalf!.targetOpsPerSec}, ran ${aHalf!.opsPerSec}`);
+    assert.ok(e!.perOperation.scan !== undefined && e!.perOperation.insert !== undefined);
+    assert.ok(e!.recordsPerScan !== null && e!.recordsPerScan > 0);
+    assert.ok(a!.curves.all!.length > 0);
+    const html = htmlReport('test', { options }, [run]);
+    assert.ok(html.startsWith('<!doctype html>') && html.includes('<svg') && html.includes('latency by percentile'));
+    assert.not.ok(/<script|https?:\/\/(?!www\.w3\.org)/.test(html), 'self-contained: no scripts, no external assets');
+  } finally {
+    rmSync(dataRoot, { recursive: true, force: true });
+  }
+});
+
+test('an unknown system is refused and a missing binary is skipped with a reason', async () => {
+  const refused = await runSystem('mongo', defaultRunOptions(true), () => {}).then(
+    () => null,
+    (error: unknown) => error,
+  );
+  assert.match(String(refused), /unknown system mongo/);
+  const saved = process.env.REDIS_SERVER;
+  process.env.REDIS_SERVER = '/nonexistent/redis-server';
+  try {
+    const lines: string[] = [];
+    const run = await runSystem('redis', defaultRunOptions(true), (line) => lines.push(line));
+    assert.is(run.status, 'skipped');
+    assert.match(run.reason ?? '', /redis-server not found/);
+    assert.match(lines.join('\n'), /skipping redis/);
+  } finally {
+    if (saved === undefined) delete process.env.REDIS_SERVER;
+    else process.env.REDIS_SERVER = saved;
+  }
+});
+
+test('the profile reader counts only the window, self and total time, and areas', () => {
+  const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 9, columnNumber: 0 });
+  // root → serve (replica) → encode (protocol) ; root → (idle) ; root → (garbage collector)
+  const profile: CpuProfile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)', ''), children: [2, 4, 5] },
+      { id: 2, callFrame: frame('serve', 'file:///r/packages/replica/src/server.ts'), children: [3] },
+      { id: 3, callFrame: frame('encode', 'file:///r/packages/protocol/src/codec.ts') },
+      { id: 4, callFrame: frame('(idle)', '') },
+      { id: 5, callFrame: frame('(garbage collector)', '') },
+    ],
+    startTime: 1000,
+    endTime: 2000,
+    // at 1100 1200 … 2000
+    samples: [3, 3, 2, 4, 4, 5, 3, 4, 2, 3],
+    timeDeltas: [100, 100, 100, 100, 100, 100, 100, 100, 100, 100],
+  };
+  const whole = summarizeProfile(profile, null, null);
+  assert.is(whole.samples, 10);
+  assert.is(whole.busyPct, 70);
+  assert.equal(whole.topSelf[0], { function: 'encode (packages/protocol/src/codec.ts:10)', selfPct: 40, totalPct: 40 });
+  assert.equal(whole.topTotal[0], { function: 'serve (packages/replica/src/server.ts:10)', selfPct: 20, totalPct: 60 });
+  assert.ok(whole.byArea.some((a) => a.area === '@petrel/protocol' && a.selfPct === 40));
+  // 1100..1300: encode, encode, serve
+  const window = summarizeProfile(profile, 1100, 1300);
+  assert.is(window.samples, 3);
+  assert.is(window.busyPct, 100);
+  assert.is(window.sampledMs, 0);
+  assert.is(areaOf(frame('send', 'file:///r/node_modules/ws/lib/sender.js')), 'ws');
+  assert.is(areaOf(frame('x', 'file:///r/node_modules/@grpc/grpc-js/a.js')), '@grpc/grpc-js');
+  assert.is(areaOf(frame('writev', '')), '(native)');
+  assert.is(areaOf(frame('emit', 'node:events')), 'node internals');
+});
+
+test.run();

@@ -1,0 +1,47 @@
+/**
+ * CPU time from /proc (Linux): what each server process used (user + system, all its threads),
+ * and what the whole machine used. The runner reads both around each phase: on a 2-core machine
+ * servers and clients share the cores with each other — and with whatever else runs there — and
+ * the split tells what bounds the throughput.
+ */
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+
+/** Clock ticks per second of /proc's times: USER_HZ, 100 on every Linux port in use. */
+const TICKS_PER_SECOND = 100;
+
+/** CPU milliseconds process `pid` has used, or null where it cannot be read (gone, not Linux). */
+export function processCpuMs(pid: number): number | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // The command name (field 2) may contain spaces; the fields after its ')' are fixed.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const userTicks = Number(fields[11]);
+  const systemTicks = Number(fields[12]);
+  return ((userTicks + systemTicks) * 1000) / TICKS_PER_SECOND;
+}
+
+/** Busy and total CPU milliseconds of the whole machine (all cores), or null off Linux. */
+export function machineCpuMs(): { busy: number; total: number } | null {
+  let stat: string;
+  try {
+    stat = readFileSync('/proc/stat', 'utf8');
+  } catch {
+    return null;
+  }
+  const line = stat.split('\n').find((l) => l.startsWith('cpu '));
+  if (line === undefined) return null;
+  // user nice system idle iowait irq softirq steal ...; idle and iowait are not busy.
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return { busy: ((total - idle) * 1000) / TICKS_PER_SECOND, total: ((total * 1000) / TICKS_PER_SECOND) };
+}
+
+export function coreCount(): number {
+  return cpus().length;
+}
