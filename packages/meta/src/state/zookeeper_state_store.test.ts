@@ -41,7 +41,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 
 it('a leader commits puts and deletes atomically; a later leader loads exactly that state', async () => {
   const connect = connectString();
-  const a = await ZookeeperStateStore.open({ connect, id: 'meta-a:34601' });
+  const a = await ZookeeperStateStore.open({ connect, id: 'meta-a:34601', connectTimeoutMs: 30_000 });
   await a.campaign();
   assert.ok(a.isLeader);
   await a.commit({ put: [['/tables/1', Buffer.from('one')], ['/tables/2', Buffer.from('two')], ['/a/b/../c', Buffer.from('odd key')]] });
@@ -52,7 +52,7 @@ it('a leader commits puts and deletes atomically; a later leader loads exactly t
   assert.is(await codeOf(a.commit({ put: [['/x', Buffer.from('x')], ['/big', Buffer.alloc(1_100_000)]] })), 'INVALID_ARGUMENT');
   assert.is(a.get('/x'), undefined);
   await a.close();
-  const b = await ZookeeperStateStore.open({ connect, id: 'meta-b:34602' });
+  const b = await ZookeeperStateStore.open({ connect, id: 'meta-b:34602', connectTimeoutMs: 30_000 });
   await b.campaign();
   assert.equal(Object.fromEntries([...b.snapshot()].map(([key, value]) => [key, value.toString()])), { '/tables/1': 'uno', '/a/b/../c': 'odd key' });
   await b.close();
@@ -60,8 +60,8 @@ it('a leader commits puts and deletes atomically; a later leader loads exactly t
 
 it('a follower waits, knows the leader, and takes over when the leader leaves', async () => {
   const connect = connectString();
-  const a = await ZookeeperStateStore.open({ connect, id: 'meta-a:1' });
-  const b = await ZookeeperStateStore.open({ connect, id: 'meta-b:2' });
+  const a = await ZookeeperStateStore.open({ connect, id: 'meta-a:1', connectTimeoutMs: 30_000 });
+  const b = await ZookeeperStateStore.open({ connect, id: 'meta-b:2', connectTimeoutMs: 30_000 });
   await a.campaign();
   let bLeads = false;
   const bCampaign = b.campaign().then(() => (bLeads = true));
@@ -83,7 +83,7 @@ it('a follower waits, knows the leader, and takes over when the leader leaves', 
 
 it('a deposed leader cannot commit: the epoch check fences it, and it says so', async () => {
   const connect = connectString();
-  const a = await ZookeeperStateStore.open({ connect, id: 'meta-a:1' });
+  const a = await ZookeeperStateStore.open({ connect, id: 'meta-a:1', connectTimeoutMs: 30_000 });
   await a.campaign();
   await a.commit({ put: [['/k', Buffer.from('1')]] });
   const reasons: string[] = [];
