@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initChecksum } from '@petrel/base';
-import { MetaAdmin } from '@petrel/cli';
 import { PetrelClient } from '@petrel/client';
 import { MetaServer } from '@petrel/meta';
 import { ReplicaServer } from '@petrel/replica';
@@ -133,18 +132,13 @@ test('the replica count changes: 3 → 2 drops a secondary per partition, 2 → 
   await client.admin.createTable('resize', { partitionCount: 2, replicaCount: 3 });
   const table = await client.openTable('resize');
   for (let i = 0; i < 50; i++) await table.set(`h${i}`, 's', `v${i}`);
-  const admin = await MetaAdmin.connect([meta.address]);
-  try {
-    const members = async () => (await client.admin.tableInfo('resize')).partitions.map((p) => (p.primary === null ? 0 : 1) + p.secondaries.length);
-    await admin.call('setReplicaCount', { name: 'resize', replicaCount: 2 });
-    await waitFor(async () => (await members()).every((count) => count === 2), 15_000, 'two members per partition');
-    await admin.call('setReplicaCount', { name: 'resize', replicaCount: 3 });
-    await waitFor(async () => (await members()).every((count) => count === 3), 30_000, 'three members per partition again');
-    for (let i = 0; i < 50; i++) assert.is((await table.get(`h${i}`, 's'))?.toString(), `v${i}`);
-    await table.set('after', 's', 'ok');
-  } finally {
-    admin.close();
-  }
+  const members = async () => (await client.admin.tableInfo('resize')).partitions.map((p) => (p.primary === null ? 0 : 1) + p.secondaries.length);
+  await client.admin.setReplicaCount('resize', 2);
+  await waitFor(async () => (await members()).every((count) => count === 2), 15_000, 'two members per partition');
+  await client.admin.setReplicaCount('resize', 3);
+  await waitFor(async () => (await members()).every((count) => count === 3), 30_000, 'three members per partition again');
+  for (let i = 0; i < 50; i++) assert.is((await table.get(`h${i}`, 's'))?.toString(), `v${i}`);
+  await table.set('after', 's', 'ok');
 });
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

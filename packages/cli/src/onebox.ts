@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type FlagSpec, integerFlag, parseFlags, requireFlag, usage } from './args.js';
-import { MetaAdmin } from './meta_admin.js';
+import { PetrelClient } from '@petrel/client';
 
 export const ONEBOX_FLAGS: Record<string, FlagSpec> = {
   replicas: { description: 'how many replica servers', default: '3' },
@@ -115,14 +115,15 @@ export async function runOnebox(args: string[]): Promise<void> {
     }
     const table = flags.table ?? '';
     if (table !== '') {
-      const admin = await MetaAdmin.connect([metaAddress]);
+      // The client's createTable resolves once every partition is healthy.
+      const client = new PetrelClient({ metaServers: [metaAddress], clientName: 'petrel-onebox' });
       try {
-        await admin.createTable(table, { partitionCount: partitions, replicaCount: Math.min(3, replicaCount), successIfExists: true });
-        const healthyMs = await admin.waitHealthy(table, 60_000, (healthy, total) => process.stderr.write(`\ronebox: table ${table}: ${healthy}/${total} partitions healthy`));
-        process.stderr.write('\n');
-        log(`onebox: table ${table} is healthy (${healthyMs} ms)`);
+        const started = Date.now();
+        log(`onebox: creating table ${table} (${partitions} partitions)…`);
+        await client.admin.createTable(table, { partitionCount: partitions, replicaCount: Math.min(3, replicaCount), successIfExists: true, timeoutMs: 60_000 });
+        log(`onebox: table ${table} is healthy (${Date.now() - started} ms)`);
       } finally {
-        admin.close();
+        await client.close();
       }
     }
     const summary = { event: 'ready', meta: metaAddress, table: table === '' ? null : table, servers: servers.map((server, i) => ({ name: children[i]!.name, ...server })) };
