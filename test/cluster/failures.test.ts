@@ -4,74 +4,11 @@
  * secondary is promoted; no acknowledged write is lost), a meta restart (the cluster carries on),
  * (The balancer with a new server: balancer.long.test.ts.)
  */
-import { type RoutingResponse } from '@petrel/protocol';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { routing, waitUntil, WriteLoad } from './load.js';
 import { ProcessCluster } from './process_cluster.js';
 import { RawCluster } from '@petrel/cli';
-
-/** Writers that keep writing their own keys and remember the last value acknowledged for each. */
-class WriteLoad {
-  readonly acked = new Map<string, string>();
-  /** Acknowledged writes so far. */
-  writes = 0;
-  errors = 0;
-  private running = true;
-  private readonly done: Promise<void>[] = [];
-
-  constructor(
-    private readonly cluster: RawCluster,
-    private readonly table: string,
-    writers: number,
-  ) {
-    for (let w = 0; w < writers; w++) this.done.push(this.writer(w));
-  }
-
-  private async writer(w: number): Promise<void> {
-    let n = 0;
-    while (this.running) {
-      const key = `w${w}-k${n % 50}`;
-      const value = `v${n}`;
-      try {
-        await this.cluster.set(this.table, key, 's', value);
-        this.acked.set(key, value);
-        this.writes++;
-      } catch {
-        // Not acknowledged: may or may not be there. A later acknowledged write decides.
-        this.errors++;
-      }
-      n++;
-    }
-  }
-
-  async stop(): Promise<number> {
-    this.running = false;
-    await Promise.all(this.done);
-    return this.acked.size;
-  }
-
-  /** Every acknowledged write is there, with its last acknowledged value (or a later one from an unacknowledged write). */
-  async verify(): Promise<void> {
-    for (const [key, value] of this.acked) {
-      const read = await this.cluster.get(this.table, key, 's');
-      assert.ok(read !== null, `acknowledged key ${key} is lost`);
-      assert.ok(Number(read.slice(1)) >= Number(value.slice(1)), `${key}: read ${read}, but ${value} was acknowledged`);
-    }
-  }
-}
-
-async function routing(cluster: RawCluster, table: string): Promise<RoutingResponse> {
-  return (await cluster.meta('queryRouting', { name: table })) as RoutingResponse;
-}
-
-async function waitUntil(what: string | (() => string), timeoutMs: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting until ${typeof what === 'string' ? what : what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return Date.now() - started;
-}
 
 test('kill -9 of a primary under load: a secondary takes over, nothing acknowledged is lost, the server rejoins', async () => {
   let stopLoad: (() => Promise<unknown>) | undefined;

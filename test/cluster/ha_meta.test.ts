@@ -13,6 +13,7 @@ import { HaMetaServer } from '@petrel/meta';
 import { findZookeeper, ZOOKEEPER_MISSING, ZookeeperServer } from '../../packages/meta/src/state/testing/zookeeper_server.js';
 import { ReplicaServer } from '@petrel/replica';
 import { test } from 'uvu';
+import { waitUntil } from './load.js';
 import * as assert from 'uvu/assert';
 import { RawCluster, freePort } from '@petrel/cli';
 
@@ -31,7 +32,7 @@ it('the standby redirects, takes over when the leader goes, and the cluster carr
   const replicas = [] as ReplicaServer[];
   try {
     metas.push(await HaMetaServer.start({ listen: metaAddresses[0]!, zk: connect, log: quiet, sessionTimeoutMs: 4000 }));
-    await waitFor(() => metas[0]!.isLeader, 10_000, 'the first meta leads');
+    await waitUntil('the first meta leads', 10_000, () => metas[0]!.isLeader, 50);
     metas.push(await HaMetaServer.start({ listen: metaAddresses[1]!, zk: connect, log: quiet, sessionTimeoutMs: 4000 }));
     for (let i = 0; i < 3; i++) replicas.push(await ReplicaServer.start({ listen: '127.0.0.1:0', meta: [...metaAddresses].reverse(), dataDir: join(root, `r${i}`), log: quiet }));
     // Through the standby: NOT_LEADER naming the leader.
@@ -51,7 +52,7 @@ it('the standby redirects, takes over when the leader goes, and the cluster carr
     // The leader goes (a clean stop: its ZooKeeper session ends at once).
     const started = Date.now();
     await metas[0]!.stop();
-    await waitFor(() => metas[1]!.isLeader, 15_000, 'the standby takes over');
+    await waitUntil('the standby takes over', 15_000, () => metas[1]!.isLeader, 50);
     const takeoverMs = Date.now() - started;
     await cluster.waitHealthy('ha', 30_000);
     for (let i = 0; i < 20; i++) assert.is(await cluster.get('ha', `k${i}`, 's'), `v${i}`);
@@ -68,13 +69,5 @@ it('the standby redirects, takes over when the leader goes, and the cluster carr
     rmSync(root, { recursive: true, force: true });
   }
 });
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 test.run();

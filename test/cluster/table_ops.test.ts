@@ -12,6 +12,7 @@ import { PetrelClient } from '@petrel/client';
 import { MetaServer } from '@petrel/meta';
 import { ReplicaServer } from '@petrel/replica';
 import { test } from 'uvu';
+import { waitUntil } from './load.js';
 import * as assert from 'uvu/assert';
 
 let root: string;
@@ -134,19 +135,11 @@ test('the replica count changes: 3 → 2 drops a secondary per partition, 2 → 
   for (let i = 0; i < 50; i++) await table.set(`h${i}`, 's', `v${i}`);
   const members = async () => (await client.admin.tableInfo('resize')).partitions.map((p) => (p.primary === null ? 0 : 1) + p.secondaries.length);
   await client.admin.setReplicaCount('resize', 2);
-  await waitFor(async () => (await members()).every((count) => count === 2), 15_000, 'two members per partition');
+  await waitUntil('two members per partition', 15_000, async () => (await members()).every((count) => count === 2), 100);
   await client.admin.setReplicaCount('resize', 3);
-  await waitFor(async () => (await members()).every((count) => count === 3), 30_000, 'three members per partition again');
+  await waitUntil('three members per partition again', 30_000, async () => (await members()).every((count) => count === 3), 100);
   for (let i = 0; i < 50; i++) assert.is((await table.get(`h${i}`, 's'))?.toString(), `v${i}`);
   await table.set('after', 's', 'ok');
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 test.run();
