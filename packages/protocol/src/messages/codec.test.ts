@@ -2,7 +2,7 @@ import { BufferWriter, isPetrelError, propertyParameters } from '@petrel/base';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type Message, decodeMessage, encodeMessage, peekEnvelope, typeIdOf } from './codec.js';
+import { type Message, decodeMessage, encodeMessage, peekEnvelope, typeIdOf, withRequestId } from './codec.js';
 import { CHECK_TYPE_IDS, ERROR_RESPONSE_TYPE_ID, MESSAGE_TYPE_RANGES, PROTOCOL_VERSION, REQUEST_TYPE_IDS, negotiateProtocolVersion } from './ids.js';
 import { decodeMutation, encodeMutation } from './mutation_codec.js';
 import { allMessageTypes, messageArbOf, mutationArb } from './test_arbitraries.js';
@@ -154,6 +154,16 @@ test('the handshake settles on the highest version both sides speak, or UNSUPPOR
   assert.is(negotiateProtocolVersion({ protocolVersion: 7, minProtocolVersion: 1 }), PROTOCOL_VERSION);
   throwsCode(() => negotiateProtocolVersion({ protocolVersion: 9, minProtocolVersion: 5 }), 'UNSUPPORTED_VERSION');
   throwsCode(() => negotiateProtocolVersion({ protocolVersion: 0, minProtocolVersion: 0 }), 'UNSUPPORTED_VERSION');
+});
+
+test('withRequestId re-addresses an encoded message without touching its body', () => {
+  const original = encodeMessage({ kind: 'response', name: 'incr', requestId: 0, body: { error: null, newValue: 42n } } as never);
+  for (const requestId of [0, 1, 127, 128, 300_000, 2 ** 40]) {
+    const moved = decodeMessage(withRequestId(original, requestId));
+    assert.is(moved.requestId, requestId);
+    assert.equal({ ...moved, requestId: 0 }, decodeMessage(original));
+  }
+  assert.throws(() => withRequestId(Buffer.from([1]), 5), /too short/);
 });
 
 test.run();

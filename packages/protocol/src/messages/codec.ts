@@ -11,7 +11,7 @@
  * fields are views into the input (no copies), every loop is bounded by the input's length, and
  * trailing bytes are an error.
  */
-import { BufferReader, BufferWriter, PetrelError } from '@petrel/base';
+import { BufferReader, BufferWriter, PetrelError, putVarint, varintLength } from '@petrel/base';
 import {
   type BodyCodec,
   type ErrorResponse,
@@ -231,6 +231,24 @@ export function decodeMessage(data: Uint8Array): Message {
  * Reads just the type id and request id of a message, for answering one whose body could not be
  * decoded. Undefined when even those are unreadable.
  */
+/**
+ * The same message addressed to another request id: the envelope is rewritten, the body copied
+ * as it is (a response encoded before its request id was known — a write's result, built when the
+ * mutation is applied — goes out without being decoded and encoded again).
+ */
+export function withRequestId(message: Uint8Array, requestId: number): Buffer {
+  checkRequestId(requestId);
+  const head = peekEnvelope(message);
+  if (head === undefined) throw new PetrelError('INVALID_ARGUMENT', 'a message too short for its envelope');
+  const bodyStart = 2 + varintLength(head.requestId);
+  const out = Buffer.allocUnsafe(2 + varintLength(requestId) + message.length - bodyStart);
+  out[0] = message[0] as number;
+  out[1] = message[1] as number;
+  const at = putVarint(out, 2, requestId);
+  out.set(message.subarray(bodyStart), at);
+  return out;
+}
+
 export function peekEnvelope(data: Uint8Array): { typeId: number; requestId: number } | undefined {
   try {
     const reader = new BufferReader(data, 'INVALID_ARGUMENT', 'message');

@@ -19,6 +19,7 @@ export {
   decodeMessage,
   writeMessage,
   peekEnvelope,
+  withRequestId,
   requestNameOf,
   typeIdOf,
   type Message,

@@ -47,6 +47,7 @@ import {
   parseAddress,
   peekEnvelope,
   resultOf,
+  withRequestId,
 } from '@petrel/protocol';
 import type { Db, DbStats } from '@petrel/lsm';
 import type { StorageApp } from '../app/storage_app.js';
@@ -817,9 +818,7 @@ export class ReplicaServer {
       this.requests.inc({ op: pending.name, outcome: code });
       return this.refuse(pending, pending.requestId, typeId, code, `write refused: ${refusal ?? 'no result'}`);
     }
-    const response = decodeMessage(result);
-    response.requestId = pending.requestId;
-    pending.connection.send(encodeMessage(response));
+    pending.connection.send(withRequestId(result, pending.requestId));
     this.requests.inc({ op: pending.name, outcome: 'ok' });
   }
 
