@@ -122,7 +122,11 @@ export class ReplicaServer {
   private readonly outbound = new Map<NodeId, { connection?: Connection | undefined; queue: Buffer[]; connecting: boolean }>();
   private metaConnection: Connection | undefined;
   private metaConnecting = false;
+  /** The meta addresses to try in turn (a leader named by NOT_LEADER joins them), and the next to try. */
+  private metaAddresses: string[] = [];
   private metaIndex = 0;
+  /** A leader a standby named: tried next, before the rotation goes on. */
+  private namedLeader: string | undefined;
   private readonly clients = new Map<number, PendingClient>();
   /** Every table as the meta last said: dropped ones get APP_NOT_EXIST; envs set policies. */
   private readonly tables = new Map<number, { status: string; envs: Record<string, string>; envsKey: string; policy: TablePolicy }>();
@@ -558,7 +562,9 @@ export class ReplicaServer {
   private connectMeta(): void {
     if (this.stopped || this.metaConnecting || this.metaConnection !== undefined) return;
     this.metaConnecting = true;
-    const address = this.options.meta[this.metaIndex % this.options.meta.length]!;
+    if (this.metaAddresses.length === 0) this.metaAddresses = [...this.options.meta];
+    const address = this.namedLeader ?? this.metaAddresses[this.metaIndex++ % this.metaAddresses.length]!;
+    this.namedLeader = undefined;
     connect(address, { timeoutMs: 2000 }).then(
       (connection) => {
         this.metaConnecting = false;
@@ -568,13 +574,11 @@ export class ReplicaServer {
         connection.onMessage((bytes) => this.onMetaMessage(bytes));
         connection.onClose(() => {
           if (this.metaConnection === connection) this.metaConnection = undefined;
-          this.metaIndex++;
           setTimeout(() => this.connectMeta(), 200).unref();
         });
       },
       () => {
         this.metaConnecting = false;
-        this.metaIndex++;
         setTimeout(() => this.connectMeta(), 500).unref();
       },
     );
@@ -595,9 +599,10 @@ export class ReplicaServer {
         resultOf(envelope.body);
       } catch (error) {
         const leader = (error as { leader?: string }).leader;
-        if (leader !== undefined && !this.options.meta.includes(leader)) this.options.meta.push(leader);
-        const index = leader === undefined ? -1 : this.options.meta.indexOf(leader);
-        this.metaIndex = index >= 0 ? index - 1 : this.metaIndex;
+        if (leader !== undefined) {
+          if (!this.metaAddresses.includes(leader)) this.metaAddresses.push(leader);
+          this.namedLeader = leader;
+        }
         this.metaConnection?.close();
       }
     }
