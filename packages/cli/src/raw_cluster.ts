@@ -10,13 +10,12 @@ import { PetrelError, initChecksum } from '@petrel/base';
 import {
   CLUSTER_TYPE_IDS,
   type Connection,
-  MIN_PROTOCOL_VERSION,
-  PROTOCOL_VERSION,
   type RoutingResponse,
   connect,
   decodeClusterMessage,
   decodeMessage,
   encodeClusterMessage,
+  encodeHello,
   encodeMessage,
   isClusterTypeId,
   partitionIndex as partitionIndexOf,
@@ -55,7 +54,7 @@ class Link {
 
   static async open(address: string): Promise<Link> {
     const link = new Link(await connect(address, { timeoutMs: 2000 }));
-    await link.request((requestId) => encodeMessage({ kind: 'request', name: 'hello', requestId, body: { protocolVersion: PROTOCOL_VERSION, minProtocolVersion: MIN_PROTOCOL_VERSION, peerName: 'raw-cluster' } }));
+    await link.request((requestId) => encodeHello('raw-cluster', requestId));
     return link;
   }
 

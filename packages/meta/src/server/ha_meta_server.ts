@@ -14,11 +14,10 @@ import {
   type Listener,
   decodeClusterMessage,
   decodeMessage,
-  encodeMessage,
+  encodeHelloResponse,
   errorResponse,
   isClusterTypeId,
   listen,
-  negotiateProtocolVersion,
   parseAddress,
   peekEnvelope,
 } from '@petrel/protocol';
@@ -136,7 +135,7 @@ export class HaMetaServer {
         if (!isClusterTypeId(head.typeId)) {
           const message = decodeMessage(bytes);
           if (message.kind === 'request' && message.name === 'hello') {
-            connection.send(encodeMessage({ kind: 'response', name: 'hello', requestId: message.requestId, body: { protocolVersion: negotiateProtocolVersion(message.body), peerName: this.options.listen } }));
+            connection.send(encodeHelloResponse(message.body, message.requestId, this.options.listen));
           }
           return;
         }

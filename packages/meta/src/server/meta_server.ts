@@ -54,7 +54,7 @@ import {
   errorResponse,
   isClusterTypeId,
   listen,
-  negotiateProtocolVersion,
+  encodeHelloResponse,
   okResponse,
   parseAddress,
   peekEnvelope,
@@ -221,9 +221,9 @@ export class MetaServer {
     if (!isClusterTypeId(typeId)) {
       const message = decodeMessage(bytes);
       if (message.kind === 'request' && message.name === 'hello') {
-        const version = negotiateProtocolVersion(message.body);
+        const answer = encodeHelloResponse(message.body, requestId, this.address);
         peer.name = message.body.peerName;
-        peer.connection.send(encodeMessage({ kind: 'response', name: 'hello', requestId, body: { protocolVersion: version, peerName: this.address } }));
+        peer.connection.send(answer);
         return;
       }
       peer.connection.send(

@@ -46,7 +46,7 @@ import {
   sortKeyCountResponseCodec,
   ttlResponseCodec,
 } from './bodies.js';
-import { ERROR_RESPONSE_TYPE_ID, REQUEST_TYPE_IDS, type RequestName, responseTypeId } from './ids.js';
+import { ERROR_RESPONSE_TYPE_ID, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, REQUEST_TYPE_IDS, type RequestName, negotiateProtocolVersion, responseTypeId } from './ids.js';
 import type {
   BatchGetRequest,
   BatchGetResponse,
@@ -231,6 +231,16 @@ export function decodeMessage(data: Uint8Array): Message {
  * Reads just the type id and request id of a message, for answering one whose body could not be
  * decoded. Undefined when even those are unreadable.
  */
+/** A peer's opening `hello`: this build's protocol versions and the peer's name. */
+export function encodeHello(peerName: string, requestId = 0): Buffer {
+  return encodeMessage({ kind: 'request', name: 'hello', requestId, body: { protocolVersion: PROTOCOL_VERSION, minProtocolVersion: MIN_PROTOCOL_VERSION, peerName } });
+}
+
+/** The answer to a `hello`: the version both sides will speak (UNSUPPORTED_VERSION if none), and our name. */
+export function encodeHelloResponse(hello: HelloRequest, requestId: number, peerName: string): Buffer {
+  return encodeMessage({ kind: 'response', name: 'hello', requestId, body: { protocolVersion: negotiateProtocolVersion(hello), peerName } });
+}
+
 /**
  * The same message addressed to another request id: the envelope is rewritten, the body copied
  * as it is (a response encoded before its request id was known — a write's result, built when the

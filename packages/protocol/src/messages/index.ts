@@ -20,6 +20,8 @@ export {
   writeMessage,
   peekEnvelope,
   withRequestId,
+  encodeHello,
+  encodeHelloResponse,
   requestNameOf,
   typeIdOf,
   type Message,

@@ -27,8 +27,6 @@ import {
   CLUSTER_TYPE_IDS,
   type Connection,
   type Listener,
-  MIN_PROTOCOL_VERSION,
-  PROTOCOL_VERSION,
   type RequestMessage,
   type TableState,
   type WriteRequest,
@@ -42,7 +40,8 @@ import {
   errorResponse,
   isClusterTypeId,
   listen,
-  negotiateProtocolVersion,
+  encodeHello,
+  encodeHelloResponse,
   okResponse,
   parseAddress,
   peekEnvelope,
@@ -556,7 +555,7 @@ export class ReplicaServer {
   // ---- network ----------------------------------------------------------------------------------
 
   private hello(connection: Connection): void {
-    connection.send(encodeMessage({ kind: 'request', name: 'hello', requestId: 0, body: { protocolVersion: PROTOCOL_VERSION, minProtocolVersion: MIN_PROTOCOL_VERSION, peerName: this.address } }));
+    connection.send(encodeHello(this.address));
   }
 
   private connectMeta(): void {
@@ -705,8 +704,7 @@ export class ReplicaServer {
     if (message.kind !== 'request') return;
     if (message.name === 'hello') {
       peer.name = message.body.peerName;
-      const version = negotiateProtocolVersion(message.body);
-      peer.connection.send(encodeMessage({ kind: 'response', name: 'hello', requestId: message.requestId, body: { protocolVersion: version, peerName: this.address } }));
+      peer.connection.send(encodeHelloResponse(message.body, message.requestId, this.address));
       return;
     }
     this.onClientRequest(peer, message, head.typeId);
