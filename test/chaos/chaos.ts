@@ -70,22 +70,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         history.push(operation);
       } catch (error) {
         const code = isPetrelError(error) ? error.code : 'UNKNOWN';
-        if (DEFINITELY_NOT_APPLIED.has(code) && input.op !== 'incr') {
-          refused++;
-          return;
-        }
         if (code === 'INVALID_ARGUMENT' && input.op === 'incr') {
+          // An answer, not a refusal: the stored value is not an integer (the model checks that).
           operation.output = { error: 'INVALID_ARGUMENT' };
           operation.returnTime = now();
           history.push(operation);
-          return;
-        }
-        if (DEFINITELY_NOT_APPLIED.has(code)) {
+        } else if (DEFINITELY_NOT_APPLIED.has(code)) {
           refused++;
-          return;
+        } else {
+          // A timeout or a lost connection: it may or may not have happened.
+          history.push(operation);
         }
-        // A timeout or a lost connection: it may or may not have happened.
-        history.push(operation);
       }
     };
 
