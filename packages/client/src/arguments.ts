@@ -8,8 +8,8 @@
  * client refuses exactly what a server would refuse.
  */
 import { PetrelError } from '@petrel/base';
-import { type Filter as WireFilter, MAX_HASH_KEY_BYTES, MAX_EXPIRE_TS } from '@petrel/protocol';
-import type { Bytes, CheckType, Filter, FilterType } from './types.js';
+import { type Filter as WireFilter, MAX_HASH_KEY_BYTES, MAX_EXPIRE_TS, isCheckType, isFilterType } from '@petrel/protocol';
+import type { Bytes, CheckType, Filter } from './types.js';
 
 /** Keys, values and operands of one write together: more is VALUE_TOO_LARGE (the replica's limit). */
 export const MAX_WRITE_BYTES = 1 << 20;
@@ -110,40 +110,19 @@ export function boolOf(value: unknown, field: string, defaultValue: boolean): bo
   return value;
 }
 
-const FILTER_TYPES: ReadonlySet<string> = new Set<FilterType>(['none', 'anywhere', 'prefix', 'postfix']);
 const NO_FILTER: WireFilter = { type: 'none', pattern: EMPTY };
 
 export function filterOf(value: Filter | undefined, field: string): WireFilter {
   if (value === undefined) return NO_FILTER;
   if (typeof value !== 'object' || value === null) invalid(`${field} must be { type, pattern }`);
-  if (typeof value.type !== 'string' || !FILTER_TYPES.has(value.type)) invalid(`${field}.type must be one of none, anywhere, prefix, postfix (got ${String(value.type)})`);
+  if (typeof value.type !== 'string' || !isFilterType(value.type)) invalid(`${field}.type must be one of none, anywhere, prefix, postfix (got ${String(value.type)})`);
   const pattern = value.pattern === undefined && value.type === 'none' ? EMPTY : toBuffer(value.pattern, `${field}.pattern`);
   return { type: value.type, pattern };
 }
 
-const CHECK_TYPES: ReadonlySet<string> = new Set<CheckType>([
-  'noCheck',
-  'notExist',
-  'notExistOrEmpty',
-  'exist',
-  'notEmpty',
-  'matchAnywhere',
-  'matchPrefix',
-  'matchPostfix',
-  'bytesLess',
-  'bytesLessOrEqual',
-  'bytesEqual',
-  'bytesGreaterOrEqual',
-  'bytesGreater',
-  'intLess',
-  'intLessOrEqual',
-  'intEqual',
-  'intGreaterOrEqual',
-  'intGreater',
-]);
 
 export function checkTypeOf(value: unknown): CheckType {
-  if (typeof value !== 'string' || !CHECK_TYPES.has(value)) invalid(`unknown check type ${String(value)}`);
+  if (typeof value !== 'string' || !isCheckType(value)) invalid(`unknown check type ${String(value)}`);
   return value as CheckType;
 }
 

@@ -88,6 +88,11 @@ export const CHECK_TYPE_IDS = {
   intGreater: 17,
 } as const;
 
+/** Whether `value` names a check type (the ids' keys are the one list of them). */
+export function isCheckType(value: unknown): value is keyof typeof CHECK_TYPE_IDS {
+  return typeof value === 'string' && Object.hasOwn(CHECK_TYPE_IDS, value);
+}
+
 /** Filter types on the wire (u8). Never renumber; only add. */
 export const FILTER_TYPE_IDS = {
   none: 0,
@@ -95,6 +100,11 @@ export const FILTER_TYPE_IDS = {
   prefix: 2,
   postfix: 3,
 } as const;
+
+/** Whether `value` names a filter type. */
+export function isFilterType(value: unknown): value is keyof typeof FILTER_TYPE_IDS {
+  return typeof value === 'string' && Object.hasOwn(FILTER_TYPE_IDS, value);
+}
 
 /**
  * The version two peers speak: the highest both support. UNSUPPORTED_VERSION when their ranges

@@ -8,6 +8,8 @@ export {
   REQUEST_TYPE_IDS,
   ERROR_RESPONSE_TYPE_ID,
   CHECK_TYPE_IDS,
+  isCheckType,
+  isFilterType,
   FILTER_TYPE_IDS,
   responseTypeId,
   negotiateProtocolVersion,

@@ -8,30 +8,7 @@
 import type { CheckType } from '@petrel/protocol';
 import { parseInt64 } from './int64.js';
 
-const CHECK_TYPES: ReadonlySet<string> = new Set<CheckType>([
-  'noCheck',
-  'notExist',
-  'notExistOrEmpty',
-  'exist',
-  'notEmpty',
-  'matchAnywhere',
-  'matchPrefix',
-  'matchPostfix',
-  'bytesLess',
-  'bytesLessOrEqual',
-  'bytesEqual',
-  'bytesGreaterOrEqual',
-  'bytesGreater',
-  'intLess',
-  'intLessOrEqual',
-  'intEqual',
-  'intGreaterOrEqual',
-  'intGreater',
-]);
-
-export function isCheckType(value: unknown): value is CheckType {
-  return typeof value === 'string' && CHECK_TYPES.has(value);
-}
+export { isCheckType } from '@petrel/protocol';
 
 export interface CheckOutcome {
   passed: boolean;

@@ -3,13 +3,11 @@
  * at the start or at the end of a key; an empty pattern and the type `none` match everything.
  */
 import { PetrelError } from '@petrel/base';
-import type { Filter } from '@petrel/protocol';
-
-const FILTER_TYPES: ReadonlySet<string> = new Set(['none', 'anywhere', 'prefix', 'postfix']);
+import { type Filter, isFilterType } from '@petrel/protocol';
 
 /** INVALID_ARGUMENT unless `filter` is a filter this build knows. */
 export function checkFilter(filter: Filter, field: string): void {
-  if (typeof filter !== 'object' || filter === null || !FILTER_TYPES.has(filter.type) || !(filter.pattern instanceof Uint8Array)) {
+  if (typeof filter !== 'object' || filter === null || !isFilterType(filter.type) || !(filter.pattern instanceof Uint8Array)) {
     throw new PetrelError('INVALID_ARGUMENT', `${field}: unknown filter type ${String((filter as { type?: unknown } | null)?.type)}`);
   }
 }
