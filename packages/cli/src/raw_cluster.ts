@@ -23,15 +23,23 @@ import {
   resultOf,
 } from '@petrel/protocol';
 
+/**
+ * A free port for a server that will be restarted on it. Port 0 would give one from the kernel's
+ * ephemeral range (32768–60999 on Linux), where outgoing connections take their source ports —
+ * after a kill, a client's reconnection could hold the port and the restart would fail with
+ * EADDRINUSE. So ports come from 20000–32767, checked by listening once.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
+  throw new Error('no free port in 20000–32767');
 }
 
 class Link {
