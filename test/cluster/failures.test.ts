@@ -2,7 +2,7 @@
  * The cluster as real processes on 127.0.0.1, under a write load: kill -9 of a replica server
  * (the table stays writable; the restarted server rejoins), kill -9 of a partition's primary (a
  * secondary is promoted; no acknowledged write is lost), a meta restart (the cluster carries on),
- * (The balancer with a new server: balancer.long.test.ts.)
+ * (The balancer with a new server: balancer.test.ts.)
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

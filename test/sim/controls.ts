@@ -34,6 +34,7 @@ export const negativeControls: readonly NegativeControl[] = [
     options: { learnRetryMs: 100, addLearnerTimeoutMs: 1000 },
     budget: 400,
   },
+  { bug: 'serveWhileHandingOver', breaks: 'a primary handing its lead over stops serving before it asks', profile: 'default', budget: 300 },
 ];
 
 export function controlParameters(control: NegativeControl, seed: number): SimulationParameters {

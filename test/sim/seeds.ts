@@ -19,6 +19,7 @@ export interface SeedSummary {
   operations: { ok: number; maybe: number; fail: number };
   committedDecrees: number;
   learned: { cache: number; log: number; checkpoint: number };
+  handOvers: number;
   linearizabilityUnknown: number;
   maxRecoveredAfterMs: number;
   maxOperationsPerKey: number;
@@ -36,6 +37,7 @@ export function runSeeds(mode: SimulationMode, firstSeed: number, count: number,
     operations: { ok: 0, maybe: 0, fail: 0 },
     committedDecrees: 0,
     learned: { cache: 0, log: 0, checkpoint: 0 },
+    handOvers: 0,
     linearizabilityUnknown: 0,
     maxRecoveredAfterMs: 0,
     maxOperationsPerKey: 0,
@@ -55,6 +57,7 @@ export function runSeeds(mode: SimulationMode, firstSeed: number, count: number,
     summary.learned.cache += stats.learned.cache;
     summary.learned.log += stats.learned.log;
     summary.learned.checkpoint += stats.learned.checkpoint;
+    summary.handOvers += stats.handOvers;
     if (stats.linearizability === 'unknown') summary.linearizabilityUnknown++;
     summary.maxRecoveredAfterMs = Math.max(summary.maxRecoveredAfterMs, stats.recoveredAfterMs ?? 0);
     summary.maxOperationsPerKey = Math.max(summary.maxOperationsPerKey, stats.history.maxOperationsPerKey);
@@ -74,7 +77,7 @@ export function describeSummary(summary: SeedSummary): string {
   return (
     `${summary.mode}: ${summary.seeds} seeds in ${summary.seconds.toFixed(1)} s, ${summary.events} events, ` +
     `operations ok/maybe/fail ${o.ok}/${o.maybe}/${o.fail}, ${summary.committedDecrees} decrees committed, ` +
-    `learned from cache/log/checkpoint ${summary.learned.cache}/${summary.learned.log}/${summary.learned.checkpoint}, ` +
+    `learned from cache/log/checkpoint ${summary.learned.cache}/${summary.learned.log}/${summary.learned.checkpoint}, primaries handed over ${summary.handOvers}, ` +
     `longest key history ${summary.maxOperationsPerKey} (most maybe-writes on a key ${summary.maxMaybePerKey}), ` +
     `linearizability unknown ${summary.linearizabilityUnknown}` +
     (summary.mode === 'liveness' ? `, slowest recovery ${summary.maxRecoveredAfterMs.toFixed(0)} ms after the heal` : '') +

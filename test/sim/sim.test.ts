@@ -19,6 +19,7 @@ test(`safety: ${safetySeeds} seeds with faults throughout keep every invariant a
   assert.equal(summary.failures.map((failure) => `${failure.seed}: ${failure.invariant} — ${failure.replay}`), []);
   assert.ok(summary.operations.ok > safetySeeds * 50, 'the clients got work done');
   assert.ok(summary.learned.log > 0 && summary.learned.checkpoint > 0, 'learners learned from the log and from checkpoints, not only the cache');
+  assert.ok(summary.handOvers > 0, 'the balancer moved primaries (hand-overs) while faults went on');
 });
 
 test(`liveness: ${livenessSeeds} seeds — after the heal every partition is whole and takes a write within the bound`, () => {

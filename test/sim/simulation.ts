@@ -69,6 +69,8 @@ export interface SimulationStats {
   committedDecrees: number;
   configChanges: number;
   learned: { cache: number; log: number; checkpoint: number };
+  /** Primaries that handed their lead over for the balancer (granted by the meta). */
+  handOvers: number;
   /** Liveness: how long after the heal the last partition was whole and took a write. */
   recoveredAfterMs?: number;
   /** The longest per-key history checked, and the most maybe-operations on one key. */
@@ -111,6 +113,7 @@ export class Simulation {
   private readonly profile: FaultProfile;
   private readonly queue = new EventQueue<SimEvent>();
   private readonly servers = new Map<NodeId, ServerNode>();
+  private readonly handOversGranted = new Set<string>();
   private readonly meta: MetaNode;
   private readonly clients = new Map<string, SimClient>();
   private readonly invariants = new Invariants();
@@ -161,6 +164,7 @@ export class Simulation {
       committedDecrees: 0,
       configChanges: 0,
       learned: { cache: 0, log: 0, checkpoint: 0 },
+      handOvers: 0,
       linearizability: 'skipped',
       history: { keys: 0, maxOperationsPerKey: 0, maxMaybePerKey: 0 },
     };
@@ -386,6 +390,10 @@ export class Simulation {
     if (this.postponeIfPaused(server.pausedUntil, { kind: 'deliver', from, to, message })) return;
     this.note(`deliver ${from}>${to} ${describeMessage(message)}`);
     if (message.type === 'learnResponse' && message.kind !== 'rejected') this.stats.learned[message.kind]++;
+    if (message.type === 'configChangeReply' && message.accepted && message.config.primary !== to) {
+      this.handOversGranted.add(`${message.gpid}@${message.config.ballot}`);
+      this.stats.handOvers = this.handOversGranted.size;
+    }
     this.feedServer(server, { type: 'message', now: this.localNow(server.clock), from, message });
   }
 

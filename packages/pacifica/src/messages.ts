@@ -121,7 +121,11 @@ export interface ConfigSyncReplyMessage {
   readonly configs: readonly PartitionConfiguration[];
 }
 
-export type ConfigChangeKind = 'removeSecondary' | 'upgradeLearner';
+/**
+ * `handOver`: the primary, asked by the meta's balancer, gives the lead to one of its secondaries
+ * and stays a secondary itself; it stops serving before it asks, so two primaries never serve.
+ */
+export type ConfigChangeKind = 'removeSecondary' | 'upgradeLearner' | 'handOver';
 
 /** Primary → meta: change my partition's configuration from `baseBallot` to `proposed`. */
 export interface ConfigChangeMessage {
@@ -152,6 +156,18 @@ export interface ConfigUpdateMessage {
 /** Meta → primary: start a learning session with `node`. */
 export interface AddLearnerMessage {
   readonly type: 'addLearner';
+  readonly session: number;
+  readonly gpid: Gpid;
+  readonly ballot: number;
+  readonly node: NodeId;
+}
+
+/**
+ * Meta → primary: hand the lead to the secondary `node` (the balancer spreading primaries). The
+ * primary stops serving, lets its mutations in flight commit, then asks for the change itself.
+ */
+export interface HandOverMessage {
+  readonly type: 'handOver';
   readonly session: number;
   readonly gpid: Gpid;
   readonly ballot: number;
@@ -210,7 +226,7 @@ export type ReplicaMessage =
   | LearnResponseMessage
   | LearnCompletedMessage;
 
-export type MetaToReplicaMessage = BeaconAckMessage | ConfigSyncReplyMessage | ConfigChangeReplyMessage | ConfigUpdateMessage | AddLearnerMessage;
+export type MetaToReplicaMessage = BeaconAckMessage | ConfigSyncReplyMessage | ConfigChangeReplyMessage | ConfigUpdateMessage | AddLearnerMessage | HandOverMessage;
 
 export type ReplicaToMetaMessage = BeaconMessage | ConfigSyncMessage | ConfigChangeMessage;
 
@@ -274,6 +290,8 @@ export function describeMessage(message: Message): string {
       return `configUpdate ${message.config.gpid} b${message.config.ballot} primary=${message.config.primary ?? '-'} secondaries=[${message.config.secondaries.join(',')}]`;
     case 'addLearner':
       return `addLearner ${message.gpid} b${message.ballot} node=${message.node}`;
+    case 'handOver':
+      return `handOver ${message.gpid} b${message.ballot} node=${message.node}`;
     case 'clientWrite':
       return `clientWrite ${message.gpid} #${message.requestId}`;
     case 'clientRead':

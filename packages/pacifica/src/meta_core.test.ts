@@ -145,4 +145,61 @@ test('too few live servers freeze the meta; levels steady and freezed stop the b
   assert.ok(effects.some((effect) => effect.type === 'send' && effect.message.type === 'configChangeReply' && !effect.message.accepted), 'blind: no configuration change');
 });
 
+/** Ticks the meta (every server beaconing) until nothing changes for a while; returns the configurations. */
+function runBalancer(meta: MetaCore, nodes: string[], untilMs: number): PartitionConfiguration[] {
+  let seen = new Map([...meta.configurations()].map(([gpid, c]) => [gpid, c]));
+  let lastChangeAt = 0;
+  for (let now = 0; now <= untilMs; now += options.tickIntervalMs) {
+    // A primary handed over while alive stays a member of the next ballot (safety of the switch).
+    for (const [gpid, c] of meta.configurations()) {
+      const before = seen.get(gpid)!;
+      if (c.ballot === before.ballot) continue;
+      lastChangeAt = now;
+      if (before.primary !== null && c.primary !== before.primary) assert.ok(c.secondaries.includes(before.primary), `${gpid}: ${before.primary} left at ballot ${c.ballot} while still primary`);
+    }
+    seen = new Map(meta.configurations());
+    beaconAll(meta, now, nodes);
+    for (const { to, message } of settle(meta, meta.step({ type: 'tick', now }), now)) {
+      // The primary adds the learner the meta asks for, and it catches up at once.
+      // The primary hands its lead over as asked (its mutations drained at once).
+      if (message.type === 'handOver') {
+        const current = meta.configuration(message.gpid)!;
+        const proposed = { ...current, ballot: current.ballot + 1, primary: message.node, secondaries: current.secondaries.map((n) => (n === message.node ? to : n)) };
+        settle(meta, meta.step({ type: 'message', now, from: to, message: { type: 'configChange', kind: 'handOver', gpid: message.gpid, baseBallot: current.ballot, node: message.node, proposed } }), now);
+      }
+      if (message.type === 'addLearner') {
+        const current = meta.configuration(message.gpid)!;
+        const proposed = { ...current, ballot: current.ballot + 1, secondaries: [...current.secondaries, message.node] };
+        settle(meta, meta.step({ type: 'message', now, from: to, message: { type: 'configChange', kind: 'upgradeLearner', gpid: message.gpid, baseBallot: current.ballot, node: message.node, proposed } }), now);
+      }
+    }
+  }
+  assert.ok(untilMs - lastChangeAt > 5 * options.balanceIntervalMs, `still moving at ${lastChangeAt} ms`);
+  return [...meta.configurations().values()];
+}
+
+function spread(configs: PartitionConfiguration[], nodes: string[]): { primaries: number[]; replicas: number[] } {
+  return {
+    primaries: nodes.map((node) => configs.filter((c) => c.primary === node).length),
+    replicas: nodes.map((node) => configs.filter((c) => c.primary === node || c.secondaries.includes(node)).length),
+  };
+}
+
+test('the balancer spreads primaries by switching them to secondaries, then replicas onto a new server — even from a server that leads everything it holds', () => {
+  const gpids = Array.from({ length: 8 }, (_, i) => `1.${i}`);
+  const meta = new MetaCore({ node: 'meta', replicaServers: servers, options }, 0, stateWith(...gpids.map((gpid) => config(2, 'n1', ['n2', 'n3'], gpid))));
+  const configs = runBalancer(meta, servers, 200 * options.balanceIntervalMs);
+  const { primaries, replicas } = spread(configs, servers);
+  assert.ok(Math.max(...replicas) - Math.min(...replicas) <= 1, `replicas ${replicas}`);
+  assert.ok(Math.max(...primaries) - Math.min(...primaries) <= 1, `primaries ${primaries}`);
+  for (const c of configs) assert.is(new Set([c.primary, ...c.secondaries]).size, 3, `${c.gpid} whole`);
+});
+
+test('a balanced cluster is left alone', () => {
+  const layout: [string, string[]][] = [['n1', ['n2', 'n3']], ['n2', ['n3', 'n1']], ['n3', ['n1', 'n2']]];
+  const meta = new MetaCore({ node: 'meta', replicaServers: servers.slice(0, 3), options }, 0, stateWith(...layout.map(([p, s], i) => config(4, p, s, `1.${i}`))));
+  const configs = runBalancer(meta, servers.slice(0, 3), 20 * options.balanceIntervalMs);
+  assert.equal(configs.map((c) => c.ballot), [4, 4, 4]);
+});
+
 test.run();

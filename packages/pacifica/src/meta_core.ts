@@ -97,6 +97,10 @@ export class MetaCore {
   /** Partitions the balancer shrank, and the server their next learner should be. */
   private readonly balanceTargets = new Map<Gpid, NodeId>();
   private lastBalanceAt = -Infinity;
+  /** A replica move that began by handing the primary away: the drop that completes it. */
+  private followUpDrop: { gpid: Gpid; node: NodeId; target: NodeId } | undefined;
+  /** The primary the balancer asked to hand its lead over, and when. */
+  private handOverAsked: { gpid: Gpid; ballot: number; at: number } | undefined;
   private out: MetaEffect[] = [];
   private nextToken = 1;
 
@@ -260,31 +264,99 @@ export class MetaCore {
   }
 
   /**
-   * The balancer: when every partition is whole and nothing is changing, and one live server holds
-   * two or more replicas more than another, move one replica: drop a secondary from the fullest
-   * server (ballot + 1), and let the cure add a learner on the emptiest (balanceTargets). One move
-   * at a time, at most one per `balanceIntervalMs`; primaries are not moved.
+   * The balancer: when every partition is whole and nothing is changing, make one move, at most one
+   * per `balanceIntervalMs`:
+   * - primaries first (they carry the clients' work, and moving one copies no data): when a live
+   *   server leads two or more partitions more than a server holding a secondary of one of them,
+   *   the primary is asked to hand its lead to that secondary. The primary stops serving, drains
+   *   its mutations in flight, and itself asks for {primary: the secondary, secondaries: … and
+   *   itself} at ballot + 1 — so two primaries never serve at once, even if a message is late;
+   * - then replicas: when a live server holds two or more replicas more than another, drop one of
+   *   its secondaries (ballot + 1) and let the cure add a learner on the emptiest (balanceTargets).
+   *   When the fullest server leads every partition it could give, it hands one's lead over
+   *   first and is dropped from it on the next round (followUpDrop).
+   * A primary move lowers the primaries' spread, a replica move the replicas' (primary moves leave
+   * that alone), so the balancer settles instead of going round.
    */
   private balance(now: number): void {
     if (now - this.lastBalanceAt < this.options.balanceIntervalMs || this.pending.size > 0 || this.balanceTargets.size > 0) return;
-    const alive = [...this.nodes.keys()].filter((node) => this.isAlive(node));
+    // A hand-over asked for and not yet done (the primary drains its mutations first): wait for it.
+    const asked = this.handOverAsked;
+    if (asked !== undefined && this.configs.get(asked.gpid)?.ballot === asked.ballot && now - asked.at < this.options.addLearnerTimeoutMs) return;
+    this.handOverAsked = undefined;
+    const alive = [...this.nodes.keys()].filter((node) => this.isAlive(node)).sort();
     if (alive.length < 2) return;
     for (const config of this.configs.values()) {
       if (config.primary === null || !this.isAlive(config.primary) || membersOf(config).length < config.maxReplicaCount) return;
       if (config.secondaries.some((node) => !this.usable(config, node))) return;
     }
+    const drop = this.followUpDrop;
+    this.followUpDrop = undefined;
+    if (drop !== undefined && this.configs.get(drop.gpid)?.primary !== drop.node) {
+      const config = this.configs.get(drop.gpid);
+      if (config !== undefined && config.secondaries.includes(drop.node) && !isMember(config, drop.target) && this.isAlive(drop.target)) {
+        this.lastBalanceAt = now;
+        this.balanceTargets.set(drop.gpid, drop.target);
+        this.propose(drop.gpid, { ...config, ballot: config.ballot + 1, secondaries: config.secondaries.filter((node) => node !== drop.node) }, null);
+        return;
+      }
+    }
+    if (this.balancePrimaries(now)) return;
+    this.balanceReplicas(now, alive);
+  }
+
+  private balancePrimaries(now: number): boolean {
+    const primaries = this.primaryCounts();
+    let best: { gpid: Gpid; config: PartitionConfiguration; to: NodeId; gain: number } | undefined;
+    for (const [gpid, config] of this.configs) {
+      const from = config.primary!;
+      for (const to of config.secondaries) {
+        const gain = primaries.get(from)! - primaries.get(to)!;
+        if (gain >= 2 && (best === undefined || gain > best.gain)) best = { gpid, config, to, gain };
+      }
+    }
+    if (best === undefined) return false;
+    this.askHandOver(now, best.config, best.to);
+    return true;
+  }
+
+  private askHandOver(now: number, config: PartitionConfiguration, to: NodeId): void {
+    const primary = config.primary!;
+    this.lastBalanceAt = now;
+    this.handOverAsked = { gpid: config.gpid, ballot: config.ballot, at: now };
+    this.send(primary, { type: 'handOver', session: this.sessionOf(primary) ?? -1, gpid: config.gpid, ballot: config.ballot, node: to });
+  }
+
+  private balanceReplicas(now: number, alive: NodeId[]): void {
     const counts = this.replicaCounts();
     const sorted = alive.sort((a, b) => counts.get(a)! - counts.get(b)! || (a < b ? -1 : a > b ? 1 : 0));
     const emptiest = sorted[0]!;
-    const fullest = sorted[sorted.length - 1]!;
-    if (counts.get(fullest)! - counts.get(emptiest)! < 2) return;
-    for (const [gpid, config] of this.configs) {
-      if (!config.secondaries.includes(fullest) || isMember(config, emptiest)) continue;
-      this.lastBalanceAt = now;
-      this.balanceTargets.set(gpid, emptiest);
-      this.propose(gpid, { ...config, ballot: config.ballot + 1, secondaries: config.secondaries.filter((node) => node !== fullest) }, null);
-      return;
+    // The fullest server that has a secondary to give (one that leads all it holds gives none).
+    let leading: [Gpid, PartitionConfiguration, NodeId] | undefined;
+    for (let i = sorted.length - 1; i > 0; i--) {
+      const fullest = sorted[i]!;
+      if (counts.get(fullest)! - counts.get(emptiest)! < 2) break;
+      for (const [gpid, config] of this.configs) {
+        if (!isMember(config, fullest) || isMember(config, emptiest)) continue;
+        if (config.primary === fullest) {
+          leading ??= [gpid, config, fullest];
+          continue;
+        }
+        this.lastBalanceAt = now;
+        this.balanceTargets.set(gpid, emptiest);
+        this.propose(gpid, { ...config, ballot: config.ballot + 1, secondaries: config.secondaries.filter((node) => node !== fullest) }, null);
+        return;
+      }
     }
+    // Only partitions the fullest server leads could give: hand one's primary to its secondary
+    // with the fewest primaries first (the old primary must stay a member while the new one starts,
+    // see above), and drop it from there on the next round.
+    if (leading === undefined) return;
+    const [gpid, config, fullest] = leading;
+    const to = this.fewestPrimaries(config.secondaries);
+    if (to === undefined) return;
+    this.followUpDrop = { gpid, node: fullest, target: emptiest };
+    this.askHandOver(now, config, to);
   }
 
   private onMessage(now: number, from: NodeId, message: Message): void {
@@ -347,6 +419,13 @@ export class MetaCore {
     } else if (message.kind === 'removeSecondary') {
       if (!current.secondaries.includes(message.node)) return reject();
       proposed = { ...current, ballot: current.ballot + 1, secondaries: current.secondaries.filter((node) => node !== message.node) };
+    } else if (message.kind === 'handOver') {
+      if (!current.secondaries.includes(message.node) || !this.usable(current, message.node)) {
+        // The primary stopped serving for this: fence it (same members, next ballot), and it leads on.
+        this.propose(message.gpid, { ...current, ballot: current.ballot + 1 }, from, false);
+        return;
+      }
+      proposed = { ...current, ballot: current.ballot + 1, primary: message.node, secondaries: current.secondaries.map((node) => (node === message.node ? from : node)) };
     } else {
       const members = membersOf(current).length;
       if (!this.isAlive(message.node) || isMember(current, message.node) || members >= current.maxReplicaCount) {

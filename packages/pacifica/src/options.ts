@@ -98,6 +98,8 @@ export interface PlantedBugs {
   readonly metaAcceptsBallotPlusTwo?: boolean;
   /** The primary promotes a learner on a completion report without matching the session's signature. */
   readonly ignoreLearnerSignature?: boolean;
+  /** A primary asked to hand its lead over keeps serving reads until the new configuration reaches it. */
+  readonly serveWhileHandingOver?: boolean;
 }
 
 export const plantedBugNames = [
@@ -108,6 +110,7 @@ export const plantedBugNames = [
   'readsBeforeReconciliation',
   'metaAcceptsBallotPlusTwo',
   'ignoreLearnerSignature',
+  'serveWhileHandingOver',
 ] as const satisfies readonly (keyof PlantedBugs)[];
 
 export type PlantedBugName = (typeof plantedBugNames)[number];

@@ -25,6 +25,7 @@ import { assert } from '@petrel/base';
 import type { RecoveredReplica, ReplicaServerEffect } from './effects.js';
 import type {
   AddLearnerMessage,
+  HandOverMessage,
   ClientReadMessage,
   ClientRefusal,
   ClientWriteMessage,
@@ -78,6 +79,9 @@ interface ConfigChange {
   readonly kind: ConfigChangeKind;
   readonly node: NodeId;
   readonly proposed: PartitionConfiguration;
+  readonly startedAt: number;
+  /** Sent to the meta at least once: from then on it is never abandoned at this ballot. */
+  sent: boolean;
   sentAt: number;
 }
 
@@ -234,6 +238,7 @@ export class ReplicaCore {
   /** Reads would be answered now (given whether the server's lease is valid). */
   isServing(leaseValid: boolean): boolean {
     if (this.roleValue !== 'primary' || this.primary === null || !leaseValid) return false;
+    if (this.primary.change?.kind === 'handOver' && this.bugs.serveWhileHandingOver !== true) return false;
     return this.bugs.readsBeforeReconciliation === true || this.appliedValue >= this.primary.reconcileTarget;
   }
 
@@ -360,7 +365,7 @@ export class ReplicaCore {
     this.host.requestConfigSync();
   }
 
-  onApplied(_now: number, decree: number, results: readonly Uint8Array[]): void {
+  onApplied(now: number, decree: number, results: readonly Uint8Array[]): void {
     if (decree <= this.appliedValue) return;
     assert(decree === this.appliedValue + 1, `${this.gpid}: applied ${decree} after ${this.appliedValue}`);
     this.appliedValue = decree;
@@ -373,6 +378,7 @@ export class ReplicaCore {
         this.host.emit({ type: 'send', to: reply.client, message: { type: 'clientReply', gpid: this.gpid, requestId: reply.requestId, result, decree } });
       }
     }
+    this.sendHandOverIfDrained(now);
   }
 
   onLogRead(_now: number, token: number, mutations: readonly Mutation[] | null): void {
@@ -509,7 +515,7 @@ export class ReplicaCore {
   private flushWrites(now: number): void {
     const primary = this.primary;
     if (this.roleValue !== 'primary' || primary === null) return;
-    if (primary.change !== null && primary.change.kind === 'removeSecondary') return;
+    if (primary.change !== null && (primary.change.kind === 'removeSecondary' || primary.change.kind === 'handOver')) return;
     if (primary.pendingWrites.length > 0 && 1 + this.configValue.secondaries.length < this.options.minWriteMembers) {
       for (const pending of primary.pendingWrites) this.refuse(pending.client, pending.requestId, 'NOT_ENOUGH_MEMBER');
       primary.pendingWrites = [];
@@ -581,13 +587,52 @@ export class ReplicaCore {
       const idle = primary.lastPrepareAt <= primary.lastGroupCheckAt && primary.pendingWrites.length === 0;
       this.sendGroupCheck(now);
       // An idle partition still moves its decrees, so a silent failure shows up as a prepare timeout.
-      if (idle && primary.change?.kind !== 'removeSecondary' && this.list.maxDecree - this.list.committed < this.options.maxUncommitted) {
+      if (idle && primary.change === null && this.list.maxDecree - this.list.committed < this.options.maxUncommitted) {
         this.prepareNew(now, { gpid: this.gpid, ballot: this.ballotValue, decree: this.list.maxDecree + 1, lastCommitted: this.list.committed, writes: [] });
         this.tryCommit(now);
       }
     }
     const change = primary.change;
-    if (change !== null && now - change.sentAt >= this.options.configRequestRetryMs) this.sendConfigChange(now, change);
+    if (change !== null && change.kind === 'handOver' && !change.sent) {
+      // Mutations in flight did not drain in time (a member is slow): give the hand-over up and
+      // serve again — the meta never heard of it, so nothing can grant it later.
+      if (now - change.startedAt >= this.options.prepareTimeoutMs) {
+        primary.change = null;
+        this.flushWrites(now);
+      } else {
+        this.sendHandOverIfDrained(now);
+      }
+    } else if (change !== null && now - change.sentAt >= this.options.configRequestRetryMs) {
+      this.sendConfigChange(now, change);
+    }
+  }
+
+  /**
+   * The meta asks to hand the lead to the secondary `node`. The primary stops serving reads and
+   * forming mutations at once; when every mutation in flight is committed and applied (so each
+   * client has its answer), it asks the meta for {primary: node, secondaries: the others and
+   * itself} at the next ballot. Two replicas never serve at once: this one stopped before asking.
+   */
+  onHandOver(now: number, message: HandOverMessage): void {
+    const primary = this.primary;
+    if (this.roleValue !== 'primary' || primary === null || message.ballot !== this.ballotValue) return;
+    if (primary.change !== null || !this.reconciled || !this.configValue.secondaries.includes(message.node)) return;
+    const node = this.host.node;
+    const proposed: PartitionConfiguration = {
+      ...this.configValue,
+      ballot: this.ballotValue + 1,
+      primary: message.node,
+      secondaries: this.configValue.secondaries.map((secondary) => (secondary === message.node ? node : secondary)),
+    };
+    primary.change = { kind: 'handOver', node: message.node, proposed, startedAt: now, sent: false, sentAt: -Infinity };
+    this.sendHandOverIfDrained(now);
+  }
+
+  private sendHandOverIfDrained(now: number): void {
+    const change = this.primary?.change;
+    if (change === undefined || change === null || change.kind !== 'handOver' || change.sent) return;
+    if (this.appliedValue < this.list.maxDecree || this.list.committed < this.list.maxDecree) return;
+    this.sendConfigChange(now, change);
   }
 
   private sendGroupCheck(now: number): void {
@@ -618,17 +663,20 @@ export class ReplicaCore {
       this.tryCommit(now);
       return;
     }
+    // A hand-over not yet asked for is given up: the failed member must go first.
+    if (primary.change?.kind === 'handOver' && !primary.change.sent) primary.change = null;
     if (!this.configValue.secondaries.includes(node) || primary.change !== null) return;
     const proposed: PartitionConfiguration = {
       ...this.configValue,
       ballot: this.ballotValue + 1,
       secondaries: this.configValue.secondaries.filter((secondary) => secondary !== node),
     };
-    primary.change = { kind: 'removeSecondary', node, proposed, sentAt: now };
+    primary.change = { kind: 'removeSecondary', node, proposed, startedAt: now, sent: false, sentAt: now };
     this.sendConfigChange(now, primary.change);
   }
 
   private sendConfigChange(now: number, change: ConfigChange): void {
+    change.sent = true;
     change.sentAt = now;
     this.host.emit({
       type: 'send',
@@ -711,7 +759,7 @@ export class ReplicaCore {
       return;
     }
     const proposed: PartitionConfiguration = { ...this.configValue, ballot: this.ballotValue + 1, secondaries: [...this.configValue.secondaries, from] };
-    primary.change = { kind: 'upgradeLearner', node: from, proposed, sentAt: now };
+    primary.change = { kind: 'upgradeLearner', node: from, proposed, startedAt: now, sent: false, sentAt: now };
     this.sendConfigChange(now, primary.change);
   }
 

@@ -206,6 +206,10 @@ export class ReplicaServerCore {
         if (from !== this.meta || message.session !== this.session) return;
         this.replicaMap.get(message.gpid)?.onAddLearner(now, message);
         return;
+      case 'handOver':
+        if (from !== this.meta || message.session !== this.session) return;
+        this.replicaMap.get(message.gpid)?.onHandOver(now, message);
+        return;
       case 'clientWrite': {
         const replica = this.replicaMap.get(message.gpid);
         if (replica === undefined) return this.refuse(from, message.gpid, message.requestId);
