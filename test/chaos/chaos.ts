@@ -2,7 +2,9 @@
  * The chaos test: a real cluster (one meta, four replica servers, as processes) under clients
  * doing get/set/del/incr/checkAndSet on a few hundred keys, while a nemesis kills (SIGKILL) and
  * restarts replica servers and the meta, and pauses replica servers (SIGSTOP … SIGCONT) longer
- * than their lease. Every invocation and completion is recorded — a timeout as "maybe happened" —
+ * than their lease, and fills a replica server's disk for a few seconds (each replica server gets a
+ * small tmpfs of its own as its data directory — needs root; without it that fault is left out and
+ * the run says so). Every invocation and completion is recorded — a timeout as "maybe happened" —
  * and at the end, after healing, every key is read once more and the whole history is checked
  * for linearizability per key (test/lib/linearizability). Any acknowledged write that got lost
  * makes a later read unexplainable, so the check covers durability too.
@@ -13,6 +15,7 @@
  *   test/chaos/chaos.test.ts                  (a short run in npm test)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Prng, isPetrelError } from '@petrel/base';
 import { PetrelClient } from '@petrel/client';
@@ -24,6 +27,8 @@ export interface ChaosOptions {
   seed: number;
   keys: number;
   clients: number;
+  /** Fill replica servers' disks as one of the faults (default true; needs root to mount small disks). */
+  diskFull?: boolean;
   log?: (line: string) => void;
 }
 
@@ -50,7 +55,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const prng = new Prng(options.seed);
   const started = Date.now();
   const now = (): number => Date.now() - started;
-  const cluster = await ProcessCluster.start(4);
+  const wantDiskFull = options.diskFull ?? true;
+  const cluster = await ProcessCluster.start(4, wantDiskFull ? { diskMiB: 256 } : {});
+  const diskFull = wantDiskFull && cluster.smallDisks;
+  if (wantDiskFull && !diskFull) log('  chaos: cannot mount small disks (not root?): the disk-full fault is left out');
   const client = new PetrelClient({ metaServers: [cluster.meta.address], timeoutMs: 4000 });
   const history: KvOperation[] = [];
   const faults: Record<string, number> = {};
@@ -152,7 +160,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           await pause(500 + prng.int(2000));
           await restart(cluster, cluster.meta);
           recoveries++;
-        } else if (roll < 0.85) {
+        } else if (roll < 0.75) {
           const slot = prng.pick(cluster.replicas);
           const pid = slot.child?.process.pid;
           if (pid !== undefined) {
@@ -164,6 +172,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             process.kill(pid, 'SIGCONT');
             recoveries++;
           }
+        } else if (roll < 0.87 && diskFull) {
+          const slot = prng.pick(cluster.replicas);
+          const ms = 2000 + prng.int(4000);
+          const filler = join(slot.dataDir, 'chaos-filler');
+          const filled = await fillDisk(filler);
+          faults.fillDisk = (faults.fillDisk ?? 0) + 1;
+          log(`  ${(now() / 1000).toFixed(1)}s nemesis: filled ${slot.name}'s disk (${(filled / 2 ** 20).toFixed(0)} MiB) for ${ms} ms`);
+          await pause(ms);
+          await rm(filler, { force: true });
+          recoveries++;
         } else {
           log(`  ${(now() / 1000).toFixed(1)}s nemesis: a quiet moment (${history.length} operations so far)`);
           await pause(1000);
@@ -228,6 +246,21 @@ async function restart(cluster: ProcessCluster, slot: ServerSlot): Promise<void>
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
+}
+
+/** Writes `path` until the disk is full (ENOSPC); returns the bytes written. */
+async function fillDisk(path: string): Promise<number> {
+  const chunk = Buffer.alloc(1 << 20);
+  const handle = await open(path, 'w');
+  let written = 0;
+  try {
+    for (;;) written += (await handle.write(chunk)).bytesWritten;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  } finally {
+    await handle.close();
+  }
+  return written;
 }
 
 function textOf(value: Buffer | null): string | null {

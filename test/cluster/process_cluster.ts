@@ -3,7 +3,8 @@
  * children on free ports of 127.0.0.1, in a temporary directory, always stopped by `stop()`.
  * Servers can be killed with SIGKILL and restarted on the same port and data directory.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ChildServer, freePort, startChild, stopChildren } from '@petrel/cli';
@@ -16,21 +17,50 @@ export interface ServerSlot {
   child: ChildServer | undefined;
 }
 
+export interface ProcessClusterOptions {
+  /**
+   * Give each replica server a disk of its own this small: a tmpfs mounted on its data directory
+   * (needs root; when mounting fails the servers run on the ordinary disk and `smallDisks` is
+   * false). A disk that small can be filled for a disk-full fault.
+   */
+  diskMiB?: number;
+}
+
+/** Whether this process may mount a tmpfs (root with the right to mount): tried once, on a temporary directory. */
+export function canMountSmallDisks(): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'petrel-mount-check-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'ignore' });
+    execFileSync('umount', [dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export class ProcessCluster {
   readonly root: string;
   readonly meta: ServerSlot;
   readonly replicas: ServerSlot[] = [];
   readonly log: string[] = [];
+  /** Whether every replica server's data directory is a small disk of its own (see options). */
+  smallDisks = false;
+  private readonly mounts: string[] = [];
+  private readonly diskMiB: number | undefined;
 
-  private constructor(metaPort: number) {
+  private constructor(metaPort: number, options: ProcessClusterOptions) {
+    this.diskMiB = options.diskMiB;
+    this.smallDisks = options.diskMiB !== undefined;
     this.root = mkdtempSync(join(tmpdir(), 'petrel-cluster-'));
     const address = `127.0.0.1:${metaPort}`;
     const dataDir = join(this.root, 'meta');
     this.meta = { name: 'meta', address, dataDir, args: ['meta', '--listen', address, '--data-dir', dataDir], child: undefined };
   }
 
-  static async start(replicaCount: number): Promise<ProcessCluster> {
-    const cluster = new ProcessCluster(await freePort());
+  static async start(replicaCount: number, options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
+    const cluster = new ProcessCluster(await freePort(), options);
     try {
       await cluster.startServer(cluster.meta);
       for (let i = 0; i < replicaCount; i++) await cluster.addReplica(false);
@@ -57,6 +87,7 @@ export class ProcessCluster {
     const address = `127.0.0.1:${await freePort()}`;
     const name = `replica${this.replicas.length + 1}`;
     const dataDir = join(this.root, name);
+    if (this.diskMiB !== undefined && this.smallDisks) this.mountSmallDisk(dataDir, this.diskMiB);
     const slot: ServerSlot = { name, address, dataDir, args: ['replica', '--listen', address, '--meta', this.meta.address, '--data-dir', dataDir], child: undefined };
     this.replicas.push(slot);
     slot.child = startChild(slot.name, slot.args, this.record);
@@ -91,6 +122,23 @@ export class ProcessCluster {
   async stop(): Promise<void> {
     const children = [this.meta, ...this.replicas].map((slot) => slot.child).filter((child): child is ChildServer => child !== undefined);
     await stopChildren(children);
+    for (const mount of this.mounts) {
+      try {
+        execFileSync('umount', [mount], { stdio: 'ignore' });
+      } catch {
+        // Left mounted (busy): the directory stays; nothing else depends on it.
+      }
+    }
     rmSync(this.root, { recursive: true, force: true });
+  }
+
+  private mountSmallDisk(dir: string, mib: number): void {
+    mkdirSync(dir, { recursive: true });
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${mib}m`, 'tmpfs', dir], { stdio: 'ignore' });
+      this.mounts.push(dir);
+    } catch {
+      this.smallDisks = false;
+    }
   }
 }

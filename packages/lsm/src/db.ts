@@ -270,7 +270,14 @@ export class Db {
     // them its CPU, and a flush that comes before it is up is built inline (writeTable). Open
     // waits at most FLUSH_THREAD_WAIT_MS for it. The compaction thread starts with the first compaction.
     const booting = db.flushExecutor === 'worker' ? (options.flushPool ?? sharedFlushPool()).whenReady() : undefined;
-    await db.recover();
+    try {
+      await db.recover();
+    } catch (error) {
+      // Half open (a full disk, a corrupt file): let go of every handle, so a later open starts clean.
+      db.backgroundError = error;
+      await db.close().catch(() => undefined);
+      throw error;
+    }
     if (booting !== undefined) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([booting, new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_THREAD_WAIT_MS)))]);

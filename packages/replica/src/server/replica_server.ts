@@ -111,6 +111,9 @@ export class ReplicaServer {
   private core!: ReplicaServerCore;
   readonly address: string;
   private readonly stores = new Map<Gpid, ReplicaStore>();
+  private get reopenRetryMs(): number {
+    return replicationOptions(this.options.replication ?? {}).errorReopenMs;
+  }
   private readonly opening = new Map<Gpid, Promise<ReplicaStore>>();
   private readonly effects: ReplicaServerEffect[] = [];
   private running = false;
@@ -261,6 +264,10 @@ export class ReplicaServer {
         if (table !== undefined) this.maybeCompact(store, table.policy);
         this.opening.delete(gpid);
         return store;
+      }, (error: unknown) => {
+        // Not cached: the next attempt (a reopen after a full disk cleared, say) opens afresh.
+        this.opening.delete(gpid);
+        throw error;
       });
       this.opening.set(gpid, opening);
     }
@@ -346,8 +353,17 @@ export class ReplicaServer {
           await this.perform(effect);
         } catch (error) {
           this.log(`replica: ${effect.type} failed: ${String(error)}`);
-          if ('gpid' in effect && 'incarnation' in effect && (effect.type === 'append' || effect.type === 'sync' || effect.type === 'truncateLog')) {
+          // A replica whose storage failed (its log, its state file, or its LSM — a full disk, an
+          // I/O error) goes to the error role: the meta moves its work elsewhere, and it is reopened
+          // from its data directory later (errorReopenMs), which replays its log into the LSM.
+          if (effect.type === 'append' || effect.type === 'sync' || effect.type === 'truncateLog' || effect.type === 'apply') {
             this.input({ type: 'logFailed', now: this.clock.nowMs(), gpid: effect.gpid, incarnation: effect.incarnation });
+          } else if (effect.type === 'persistReplica') {
+            this.input({ type: 'logFailed', now: this.clock.nowMs(), gpid: effect.state.gpid, incarnation: effect.incarnation });
+          } else if (effect.type === 'reopenReplica') {
+            // Still failing (the disk is still full?): try again later.
+            const retry = setTimeout(() => this.enqueue([effect]), this.reopenRetryMs);
+            retry.unref();
           }
         }
       }
@@ -411,7 +427,7 @@ export class ReplicaServer {
       case 'reopenReplica': {
         const store = this.stores.get(effect.gpid);
         this.stores.delete(effect.gpid);
-        await store?.close();
+        await store?.close().catch((error: unknown) => this.log(`replica: closing ${effect.gpid} before reopening it: ${String(error)}`));
         const reopened = await this.openStore(effect.gpid);
         this.input({ type: 'replicaOpened', now: now(), recovered: reopened.recovered() });
         return;

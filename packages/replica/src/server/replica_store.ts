@@ -69,15 +69,23 @@ export class ReplicaStore {
       persisted = JSON.parse((await vfs.readFile(joinPath(dir, 'state.json'))).toString('utf8')) as PersistedReplicaState;
     }
     const engine = await LsmEngine.open(joinPath(dir, 'data'), { vfs, defaultTtlSeconds: 0 });
-    const app = new StorageApp(engine, { envs: options.envs });
-    const wal = await Wal.open({ vfs, dir: joinPath(dir, 'log'), durability: 'fsync' });
-    const entries: LogEntry[] = [];
-    for await (const record of wal.readFrom(wal.firstIndex)) {
-      const value = decodeValue(record.data) as Record<string, PlainValue>;
-      if (value.t !== undefined) entries.push({ walIndex: record.index, truncate: value.t as unknown as [number, number] });
-      else entries.push({ walIndex: record.index, mutation: decodeLogMutation(value.m as Record<string, PlainValue>) });
+    let wal: Wal | undefined;
+    try {
+      const app = new StorageApp(engine, { envs: options.envs });
+      wal = await Wal.open({ vfs, dir: joinPath(dir, 'log'), durability: 'fsync' });
+      const entries: LogEntry[] = [];
+      for await (const record of wal.readFrom(wal.firstIndex)) {
+        const value = decodeValue(record.data) as Record<string, PlainValue>;
+        if (value.t !== undefined) entries.push({ walIndex: record.index, truncate: value.t as unknown as [number, number] });
+        else entries.push({ walIndex: record.index, mutation: decodeLogMutation(value.m as Record<string, PlainValue>) });
+      }
+      return new ReplicaStore(options, app, wal, entries, persisted);
+    } catch (error) {
+      // Half open (a full disk, a corrupt log): let go of what did open, so a retry starts clean.
+      await wal?.close().catch(() => undefined);
+      await engine.close().catch(() => undefined);
+      throw error;
     }
-    return new ReplicaStore(options, app, wal, entries, persisted);
   }
 
   get gpid(): Gpid {
