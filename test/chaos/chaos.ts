@@ -130,7 +130,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
       await pause(2000);
       while (running) {
-        const step = nemesisStep();
+        // A step that fails (a server that cannot start again) is a finding: counted, logged, and
+        // it fails the run; the nemesis goes on.
+        const step = nemesisStep().catch((error: unknown) => {
+          log(`  ${(now() / 1000).toFixed(1)}s nemesis: a step failed: ${String(error)}`);
+          faults.failedSteps = (faults.failedSteps ?? 0) + 1;
+        });
         // A step that hangs (a server that never comes back) is reported, not waited for forever.
         const timedOut = await Promise.race([step.then(() => false), pause(60_000).then(() => true)]);
         if (timedOut) {
@@ -197,7 +202,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all(workers);
     log(`  ${(now() / 1000).toFixed(1)}s load and faults stopped; healing`);
     // Heal: every server up, every partition whole; then read every key once more.
-    for (const slot of [cluster.meta, ...cluster.replicas]) if (slot.child === undefined) await restart(cluster, slot);
+    for (const slot of [cluster.meta, ...cluster.replicas]) {
+      const child = slot.child;
+      if (child === undefined || child.process.exitCode !== null || child.process.signalCode !== null) await restart(cluster, slot);
+    }
     const healDeadline = Date.now() + 60_000;
     for (;;) {
       const info = await client.admin.tableInfo('chaos').catch(() => undefined);
@@ -215,7 +223,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     log(`  ${(now() / 1000).toFixed(1)}s checked: ${report.result}`);
     const acknowledged = history.filter((operation) => operation.returnTime !== Infinity).length;
     const maybe = history.length - acknowledged;
-    const ok = report.result === 'ok';
+    const ok = report.result === 'ok' && (faults.failedSteps ?? 0) === 0 && (faults.stuckSteps ?? 0) === 0;
     const summary = `${history.length} operations (${acknowledged} acknowledged, ${maybe} maybe, ${refused} refused before replication); faults ${JSON.stringify(faults)}; ${recoveries} recoveries; linearizability: ${report.result}`;
     const result: ChaosReport = { ok, operations: history.length, acknowledged, maybe, refused, faults, recoveries, linearizability: report.result, summary };
     if (!ok) {

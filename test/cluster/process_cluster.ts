@@ -4,7 +4,7 @@
  * Servers can be killed with SIGKILL and restarted on the same port and data directory.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ChildServer, freePort, startChild, stopChildren } from '@petrel/cli';
@@ -73,6 +73,8 @@ export class ProcessCluster {
   }
 
   private record = (line: string): void => {
+    // Every line, for debugging a run: PETREL_CLUSTER_LOG=/path/to/file.
+    if (process.env.PETREL_CLUSTER_LOG !== undefined) appendFileSync(process.env.PETREL_CLUSTER_LOG, `${line}\n`);
     this.log.push(line);
     if (this.log.length > 2000) this.log.splice(0, 1000);
   };

@@ -104,6 +104,9 @@ interface Peer {
   inFlight: number;
 }
 
+/** Messages kept per connection that arrives while the server is still opening its replicas. */
+const MAX_MESSAGES_BEFORE_BOOT = 10_000;
+
 export class ReplicaServer {
   private readonly clock: Clock;
   private readonly log: (line: string) => void;
@@ -201,18 +204,29 @@ export class ReplicaServer {
   static async start(options: ReplicaServerOptions): Promise<ReplicaServer> {
     const { host, port } = parseAddress(options.listen, true);
     let server: ReplicaServer | undefined;
-    const early: Connection[] = [];
+    // Connections wait until every replica on disk is open: a peer's prepare or group check for
+    // a replica not open yet would otherwise start a fresh one over the data being recovered.
+    // Their messages are kept meanwhile (a bounded number; past it the connection is closed and
+    // the peer reconnects later).
+    let booted = false;
+    const early: { connection: Connection; messages: Buffer[] }[] = [];
     const listener = await listen({
       host,
       port,
       onConnection: (connection) => {
-        if (server === undefined) early.push(connection);
-        else server.accept(connection);
+        if (booted && server !== undefined) return server.accept(connection);
+        const waiting = { connection, messages: [] as Buffer[] };
+        early.push(waiting);
+        connection.onMessage((message) => {
+          if (waiting.messages.length < MAX_MESSAGES_BEFORE_BOOT) waiting.messages.push(message);
+          else connection.close(1013, 'the server is still starting');
+        });
       },
     });
     server = new ReplicaServer(options, listener);
     await server.boot();
-    for (const connection of early) server.accept(connection);
+    booted = true;
+    for (const { connection, messages } of early.splice(0)) server.accept(connection, messages);
     return server;
   }
 
@@ -352,7 +366,7 @@ export class ReplicaServer {
         try {
           await this.perform(effect);
         } catch (error) {
-          this.log(`replica: ${effect.type} failed: ${String(error)}`);
+          this.log(`replica: ${effect.type}${'gpid' in effect ? ` of ${effect.gpid}` : ''} failed: ${String(error)}`);
           // A replica whose storage failed (its log, its state file, or its LSM — a full disk, an
           // I/O error) goes to the error role: the meta moves its work elsewhere, and it is reopened
           // from its data directory later (errorReopenMs), which replays its log into the LSM.
@@ -678,18 +692,20 @@ export class ReplicaServer {
     }
   }
 
-  private accept(connection: Connection): void {
+  private accept(connection: Connection, earlier: readonly Buffer[] = []): void {
     const peer: Peer = { connection, name: undefined, inFlight: 0 };
     this.peers.add(peer);
-    connection.onMessage((bytes) => {
+    const receive = (bytes: Buffer): void => {
       try {
         this.onInbound(peer, bytes);
       } catch (error) {
         this.log(`replica: closing ${peer.name ?? connection.remoteAddress}: ${String(error)}`);
         connection.close(1007, 'malformed message');
       }
-    });
+    };
+    connection.onMessage(receive);
     connection.onClose(() => this.peers.delete(peer));
+    for (const bytes of earlier) if (connection.isOpen) receive(bytes);
   }
 
   private onInbound(peer: Peer, bytes: Buffer): void {
