@@ -874,7 +874,7 @@ export class Db {
    * it as a normal database; in external-log mode its `lastFlushedDecree` says where its owner's
    * log must be replayed from.
    */
-  async checkpoint(targetDir: string): Promise<{ files: number; linkedBytes: number; copiedBytes: number }> {
+  async checkpoint(targetDir: string): Promise<{ files: number; linkedBytes: number; copiedBytes: number; lastFlushedDecree: number }> {
     this.checkOpen();
     if (await this.vfs.exists(targetDir)) throw new PetrelError('ALREADY_EXISTS', `checkpoint target ${targetDir} already exists`, { path: targetDir });
     await this.flush();
@@ -882,7 +882,9 @@ export class Db {
     const version = this.versions.current;
     version.ref();
     const counters = { flushedSequence: this.versions.flushedSequence, lastFlushedDecree: this.versions.lastFlushedDecree };
-    const result = { files: 0, linkedBytes: 0, copiedBytes: 0 };
+    // lastFlushedDecree: what the checkpoint holds (external-log mode) — not the database's value
+    // after this resolves, which later flushes may have moved on.
+    const result = { files: 0, linkedBytes: 0, copiedBytes: 0, lastFlushedDecree: counters.lastFlushedDecree };
     const temp = `${targetDir}.tmp-${process.pid}`;
     try {
       await this.vfs.removeTree(temp);

@@ -473,8 +473,9 @@ export class ReplicaServer {
     await this.vfs.removeTree(dir);
     await this.vfs.mkdir(joinPath(this.replicasDir, gpid, 'checkpoints'), { recursive: true });
     const db = lsmOf(store);
-    await db.checkpoint(dir);
-    const decree = db.lastFlushedDecree;
+    // The decree the checkpoint holds, taken with it: reading db.lastFlushedDecree afterwards could
+    // name a later flush, and the learner would then skip the decrees in between.
+    const { lastFlushedDecree: decree } = await db.checkpoint(dir);
     const files: { name: string; size: number }[] = [];
     const walk = async (relative: string): Promise<void> => {
       for (const name of await this.vfs.readdir(joinPath(dir, relative))) {
