@@ -19,6 +19,19 @@ function overview(): string {
   return ['usage: petrel <command> [flags]', '', 'commands:', ...Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`), '', 'petrel <command> --help shows its flags.'].join('\n');
 }
 
+// A server started by onebox (or a test) stops when the process that started it is gone — killed
+// with -9, it cannot stop its children itself. Set by startChild; servers started otherwise
+// (systemd, a shell) never see it.
+const parent = Number(process.env.PETREL_PARENT_PID);
+if (Number.isInteger(parent) && parent > 0) {
+  setInterval(() => {
+    if (process.ppid !== parent) {
+      console.error('petrel: the process that started this server is gone; stopping');
+      process.kill(process.pid, 'SIGTERM');
+    }
+  }, 1000).unref();
+}
+
 const [name, ...args] = process.argv.slice(2);
 if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
   console.log(overview());

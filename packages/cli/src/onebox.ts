@@ -35,7 +35,11 @@ export interface ChildServer {
 
 /** Starts `petrel <args>` as a child running this same Node with the same loader. */
 export function startChild(name: string, args: string[], log: (line: string) => void): ChildServer {
-  const child = spawn(process.execPath, [...process.execArgv, MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...process.execArgv, MAIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // The child stops by itself if this process dies without stopping it (see main.ts).
+    env: { ...process.env, PETREL_PARENT_PID: String(process.pid) },
+  });
   const ready = new Promise<{ address: string; pid: number; httpPort: number | null }>((resolvePromise, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
