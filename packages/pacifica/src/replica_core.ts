@@ -587,7 +587,7 @@ export class ReplicaCore {
       const idle = primary.lastPrepareAt <= primary.lastGroupCheckAt && primary.pendingWrites.length === 0;
       this.sendGroupCheck(now);
       // An idle partition still moves its decrees, so a silent failure shows up as a prepare timeout.
-      if (idle && primary.change === null && this.list.maxDecree - this.list.committed < this.options.maxUncommitted) {
+      if (idle && primary.change?.kind !== 'removeSecondary' && primary.change?.kind !== 'handOver' && this.list.maxDecree - this.list.committed < this.options.maxUncommitted) {
         this.prepareNew(now, { gpid: this.gpid, ballot: this.ballotValue, decree: this.list.maxDecree + 1, lastCommitted: this.list.committed, writes: [] });
         this.tryCommit(now);
       }
