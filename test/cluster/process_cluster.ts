@@ -131,7 +131,12 @@ export class ProcessCluster {
         // Left mounted (busy): the directory stays; nothing else depends on it.
       }
     }
-    rmSync(this.root, { recursive: true, force: true });
+    try {
+      rmSync(this.root, { recursive: true, force: true });
+    } catch (error) {
+      // A disk still mounted (busy): leave the directory rather than hide the run's own outcome.
+      process.stderr.write(`process cluster: could not remove ${this.root}: ${String(error)}\n`);
+    }
   }
 
   private mountSmallDisk(dir: string, mib: number): void {
