@@ -120,12 +120,13 @@ export class StorageApp {
   }
 
   /**
-   * Applies one committed mutation as `decree` (which must exceed the last applied one). The
-   * responses are in the order of the mutation's writes. Throws if the engine refuses the write;
-   * then nothing was applied.
+   * Applies one committed mutation as `decree`, which must be the one right after the last applied
+   * one: a decree that skips ahead would leave a hole in the data (a replica applying over a state
+   * it never restored), so it is refused as loudly as one that goes back. The responses are in the
+   * order of the mutation's writes. Throws if the engine refuses the write; then nothing was applied.
    */
   apply(decree: number, mutation: Mutation): WriteResponse[] {
-    if (!Number.isSafeInteger(decree) || decree <= this.engine.lastAppliedDecree) {
+    if (!Number.isSafeInteger(decree) || decree !== this.engine.lastAppliedDecree + 1) {
       throw new PetrelError('INVALID_ARGUMENT', `decree ${decree} does not follow the last applied decree ${this.engine.lastAppliedDecree}`);
     }
     return applyMutation(this.engine, decree, mutation);
