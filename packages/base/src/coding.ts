@@ -37,6 +37,19 @@ export function putVarint(target: Uint8Array, offset: number, value: number): nu
   return offset;
 }
 
+/**
+ * `buffer` if it holds `needed` bytes, else a buffer of double (or more) the capacity holding its
+ * first `used` bytes: the growth of every append-only writer here.
+ */
+export function grownBuffer(buffer: Buffer, used: number, needed: number): Buffer {
+  if (needed <= buffer.length) return buffer;
+  let capacity = Math.max(1, buffer.length) * 2;
+  while (capacity < needed) capacity *= 2;
+  const grown = Buffer.allocUnsafe(capacity);
+  buffer.copy(grown, 0, 0, used);
+  return grown;
+}
+
 export class BufferWriter {
   private buffer: Buffer;
   private position = 0;
@@ -51,13 +64,7 @@ export class BufferWriter {
 
   /** Makes room for `bytes` more bytes. */
   reserve(bytes: number): void {
-    const needed = this.position + bytes;
-    if (needed <= this.buffer.length) return;
-    let capacity = this.buffer.length * 2;
-    while (capacity < needed) capacity *= 2;
-    const grown = Buffer.allocUnsafe(capacity);
-    this.buffer.copy(grown, 0, 0, this.position);
-    this.buffer = grown;
+    this.buffer = grownBuffer(this.buffer, this.position, this.position + bytes);
   }
 
   u8(value: number): this {

@@ -12,7 +12,7 @@
  * A block read from disk is decoded once into arrays (keys, value offsets) and cached decoded, so
  * a lookup in a cached block is a binary search with no parsing.
  */
-import { BufferReader, PetrelError, checksum32, putVarint, varintLength } from '@petrel/base';
+import { BufferReader, PetrelError, checksum32, grownBuffer, putVarint, varintLength } from '@petrel/base';
 import { CHUNKED_BYTES, compareBytes, compareInternalKeys, keyChunk, LookupKey, TRAILER_BYTES, writeTrailer } from '../format/internal_key.js';
 
 export const BLOCK_TRAILER_BYTES = 5;
@@ -109,13 +109,7 @@ export class BlockBuilder {
   }
 
   private reserve(bytes: number): void {
-    const needed = this.position + bytes;
-    if (needed <= this.buffer.length) return;
-    let capacity = this.buffer.length * 2;
-    while (capacity < needed) capacity *= 2;
-    const grown = Buffer.allocUnsafe(capacity);
-    this.buffer.copy(grown, 0, 0, this.position);
-    this.buffer = grown;
+    this.buffer = grownBuffer(this.buffer, this.position, this.position + bytes);
   }
 
   /** Appends the restart array and count; returns the contents' length. */
