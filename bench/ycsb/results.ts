@@ -105,21 +105,14 @@ function curve(histogram: Histogram): [number, number][] {
   return CURVE_PERCENTILES.map((p) => [p, ms(histogram.percentile(p))]);
 }
 
-export interface PhaseContext {
-  system: string;
-  workload: string;
-  distribution: string;
-  targetOpsPerSec: number | null;
-  clients: number;
-  inFlightPerClient: number;
-  timeline: [number, number][];
+/** What the runner knows of a phase besides the workers' reports (mergePhase adds the rest). */
+export type PhaseContext = Pick<
+  PhaseResult,
+  'system' | 'workload' | 'distribution' | 'targetOpsPerSec' | 'clients' | 'inFlightPerClient' | 'timeline' | 'machineCpuPct' | 'loadAverage' | 'monotonicUs' | 'syscalls'
+> & {
   /** Measured by the runner over its own view of the phase, in % of one core. */
   serverCpuPctByProcess: Record<string, number> | null;
-  machineCpuPct: number | null;
-  loadAverage: [number, number];
-  monotonicUs: [number, number];
-  syscalls: SyscallCounts | null;
-}
+};
 
 /** Merges the workers' reports of one phase. */
 export function mergePhase(context: PhaseContext, reports: PhaseReport[]): PhaseResult {
