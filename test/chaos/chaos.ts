@@ -15,7 +15,6 @@
  *   test/chaos/chaos.test.ts                  (a short run in npm test)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Prng, isPetrelError } from '@petrel/base';
 import { PetrelClient } from '@petrel/client';
@@ -180,12 +179,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         } else if (roll < 0.87 && diskFull) {
           const slot = prng.pick(cluster.replicas);
           const ms = 2000 + prng.int(4000);
-          const filler = join(slot.dataDir, 'chaos-filler');
-          const filled = await fillDisk(filler);
+          const filled = await cluster.fillDisk(slot);
+          if (filled.code !== 'ENOSPC') throw new Error(`filling ${slot.name}'s disk stopped with ${filled.code}, not ENOSPC`);
           faults.fillDisk = (faults.fillDisk ?? 0) + 1;
-          log(`  ${(now() / 1000).toFixed(1)}s nemesis: filled ${slot.name}'s disk (${(filled / 2 ** 20).toFixed(0)} MiB) for ${ms} ms`);
+          log(`  ${(now() / 1000).toFixed(1)}s nemesis: filled ${slot.name}'s disk (${(filled.bytes / 2 ** 20).toFixed(0)} MiB) for ${ms} ms`);
           await pause(ms);
-          await rm(filler, { force: true });
+          await cluster.freeDisk(slot);
           recoveries++;
         } else {
           log(`  ${(now() / 1000).toFixed(1)}s nemesis: a quiet moment (${history.length} operations so far)`);
@@ -261,21 +260,6 @@ async function restart(cluster: ProcessCluster, slot: ServerSlot): Promise<void>
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
-}
-
-/** Writes `path` until the disk is full (ENOSPC); returns the bytes written. */
-async function fillDisk(path: string): Promise<number> {
-  const chunk = Buffer.alloc(1 << 20);
-  const handle = await open(path, 'w');
-  let written = 0;
-  try {
-    for (;;) written += (await handle.write(chunk)).bytesWritten;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-  } finally {
-    await handle.close();
-  }
-  return written;
 }
 
 function textOf(value: Buffer | null): string | null {

@@ -5,8 +5,6 @@
  * the server reopens its replicas (retrying while the disk is still full), relearns and is a
  * member of every partition again. No acknowledged write is lost.
  */
-import { open, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RawCluster } from '@petrel/cli';
@@ -26,15 +24,8 @@ it('a full disk on one replica server: the table stays writable, the server reco
     const load = new WriteLoad(client, 'd', 16);
     stopLoad = () => load.stop();
     const victim = cluster.replicas[0]!;
-    const filler = join(victim.dataDir, 'filler');
-    const handle = await open(filler, 'w');
-    try {
-      for (;;) await handle.write(Buffer.alloc(1 << 20));
-    } catch (error) {
-      assert.is((error as NodeJS.ErrnoException).code, 'ENOSPC');
-    } finally {
-      await handle.close();
-    }
+    const filled = await cluster.fillDisk(victim);
+    assert.is(filled.code, 'ENOSPC');
     // The log's preallocated segment takes writes for a while; then a table or a segment cannot be written.
     const failedMs = await waitUntil('the server reports a full disk', 90_000, () => cluster.log.some((line) => line.startsWith(`[${victim.name}]`) && /ENOSPC|NO_SPACE/.test(line)));
     const droppedMs = await waitUntil('the meta moves work off the full server (it leaves a partition)', 60_000, async () => {
@@ -45,7 +36,7 @@ it('a full disk on one replica server: the table stays writable, the server reco
     await waitUntil('writes go on without the full server', 30_000, () => load.writes > writesAtFailure + 500);
     // The disk stays full a while: the server's attempts to reopen its replicas fail meanwhile.
     await new Promise((resolve) => setTimeout(resolve, 5000));
-    await rm(filler);
+    await cluster.freeDisk(victim);
     const backMs = await waitUntil('the server is a member of every partition again', 90_000, async () => {
       const now = await routing(client, 'd');
       return now.partitions.every((p) => p.primary !== null && p.secondaries.length === 2 && (p.primary === victim.address || p.secondaries.includes(victim.address)));

@@ -5,9 +5,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ChildServer, freePort, startChild, stopChildren } from '@petrel/cli';
+
+/** The file fillDisk writes in a server's data directory. */
+const DISK_FILLER = 'disk-filler';
 
 export interface ServerSlot {
   name: string;
@@ -137,6 +141,28 @@ export class ProcessCluster {
       // A disk still mounted (busy): leave the directory rather than hide the run's own outcome.
       process.stderr.write(`process cluster: could not remove ${this.root}: ${String(error)}\n`);
     }
+  }
+
+  /**
+   * Fills `slot`'s disk: writes a file in its data directory until a write fails. Returns the
+   * bytes written and the error code that stopped it (ENOSPC when the disk is full).
+   */
+  async fillDisk(slot: ServerSlot): Promise<{ bytes: number; code: string | undefined }> {
+    const chunk = Buffer.alloc(1 << 20);
+    const handle = await open(join(slot.dataDir, DISK_FILLER), 'w');
+    let bytes = 0;
+    try {
+      for (;;) bytes += (await handle.write(chunk)).bytesWritten;
+    } catch (error) {
+      return { bytes, code: (error as NodeJS.ErrnoException).code };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Frees what fillDisk took. */
+  async freeDisk(slot: ServerSlot): Promise<void> {
+    await rm(join(slot.dataDir, DISK_FILLER), { force: true });
   }
 
   private mountSmallDisk(dir: string, mib: number): void {
