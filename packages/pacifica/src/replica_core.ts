@@ -118,6 +118,8 @@ interface LearnerState {
   lastRequestAt: number;
   /** Once caught up: the log index that must be durable before completion is reported. */
   completionIndex: number | null;
+  /** The commit point when completionIndex was taken: every record up to it is then appended, so durable once that index is. */
+  completionCommitted: number;
   restoring: boolean;
 }
 
@@ -146,6 +148,9 @@ export class ReplicaCore {
   private learner: LearnerState | null = null;
   private errorSinceValue: number | null = null;
   private nextToken = 1;
+  private droppedAtOpenValue = 0;
+  /** The commit point in this replica's persisted state (see PersistedReplicaState.committed). */
+  private persistedCommitted: number;
 
   private constructor(host: ReplicaHost, incarnation: number, recovered: RecoveredReplica) {
     this.host = host;
@@ -159,6 +164,7 @@ export class ReplicaCore {
     this.appliedValue = recovered.checkpointDecree;
     this.applyEmitted = recovered.checkpointDecree;
     this.list = new PrepareList(this.options.prepareListLimit, recovered.checkpointDecree);
+    this.persistedCommitted = recovered.persisted?.committed ?? 0;
   }
 
   /**
@@ -166,23 +172,41 @@ export class ReplicaCore {
    * (a later version of a decree replaces an earlier one), decrees are committed up to the highest
    * piggybacked commit point the contiguous log reaches, and those are applied again. The replica
    * starts inactive at its persisted ballot.
+   *
+   * A log that does not reach back to the checkpoint (a hole after it) is what a learner leaves
+   * when the checkpoint it was restoring never arrived: it logged the primary's prepares after the
+   * checkpoint's decree over its old data. Its records past the prepare list's window are dropped
+   * (counted in `droppedAtOpen`). That is safe: a learner is no member of the configuration, so no
+   * commit ever counted on what it logged; and a reopened replica starts inactive and learns again
+   * from its committed decree, before the hole.
    */
   static open(host: ReplicaHost, incarnation: number, recovered: RecoveredReplica, now: number): ReplicaCore {
     const core = new ReplicaCore(host, incarnation, recovered);
-    let commitPoint = recovered.checkpointDecree;
+    let commitPoint = Math.max(recovered.checkpointDecree, core.persistedCommitted);
+    // The version of each decree that the log ends with (the highest ballot): an earlier one must
+    // not be committed on the way there, as the persisted commit point would otherwise do.
+    const finalBallot = new Map<number, number>();
+    for (const mutation of recovered.log) finalBallot.set(mutation.decree, Math.max(finalBallot.get(mutation.decree) ?? 0, mutation.ballot));
     for (const mutation of recovered.log) {
       assert(mutation.gpid === recovered.gpid, `log record of ${mutation.gpid} in ${recovered.gpid}`);
       if (mutation.lastCommitted > commitPoint) commitPoint = mutation.lastCommitted;
+      if (mutation.ballot < finalBallot.get(mutation.decree)!) continue;
       if (mutation.decree > core.list.committed) {
         const existing = core.list.get(mutation.decree);
         if (existing === undefined || existing.mutation.ballot <= mutation.ballot) {
-          assert(core.list.canPrepare(mutation.decree), `recovery of ${recovered.gpid}: more uncommitted records than the prepare list holds`);
-          core.list.put(newEntry(mutation, 0, now));
+          if (core.list.canPrepare(mutation.decree)) core.list.put(newEntry(mutation, 0, now));
+          else core.droppedAtOpenValue++;
         }
       }
       core.commitTo(commitPoint);
     }
+    core.commitTo(commitPoint);
     return core;
+  }
+
+  /** Log records open() dropped because they lay past a hole in the log (see open). */
+  get droppedAtOpen(): number {
+    return this.droppedAtOpenValue;
   }
 
   // ---- introspection (for the server, the simulator's invariants and tests) --------------------
@@ -425,7 +449,12 @@ export class ReplicaCore {
     if (config.ballot > this.ballotValue) this.knownCommitPoint = 0;
     this.ballotValue = config.ballot;
     this.configValue = config;
-    this.host.emit({ type: 'persistReplica', incarnation: this.incarnation, state: { gpid: this.gpid, ballot: config.ballot, config } });
+    this.emitPersist();
+  }
+
+  private emitPersist(): void {
+    const state = { gpid: this.gpid, ballot: this.ballotValue, config: this.configValue };
+    this.host.emit({ type: 'persistReplica', incarnation: this.incarnation, state: this.persistedCommitted > 0 ? { ...state, committed: this.persistedCommitted } : state });
   }
 
   private adoptConfiguration(now: number, config: PartitionConfiguration): void {
@@ -872,7 +901,7 @@ export class ReplicaCore {
     // prepares this replica acknowledged if it is rejoining a session after a demotion or restart.
     this.list.dropUncommittedBelowBallot(this.ballotValue);
     this.host.emit({ type: 'truncateLog', gpid: this.gpid, incarnation: this.incarnation, afterDecree: this.list.committed, belowBallot: this.ballotValue });
-    this.learner = { session, primary: from, lastRequestAt: now, completionIndex: null, restoring: false };
+    this.learner = { session, primary: from, lastRequestAt: now, completionIndex: null, completionCommitted: 0, restoring: false };
     this.sendLearnRequest(now);
   }
 
@@ -929,7 +958,10 @@ export class ReplicaCore {
       if (askForMore) this.sendLearnRequest(now);
       return;
     }
-    if (learner.completionIndex === null) learner.completionIndex = this.nextLogIndex - 1;
+    if (learner.completionIndex === null) {
+      learner.completionIndex = this.nextLogIndex - 1;
+      learner.completionCommitted = this.list.committed;
+    }
     this.ensureSync();
     if (this.syncedIndex >= learner.completionIndex) this.sendLearnCompleted(now);
   }
@@ -938,6 +970,18 @@ export class ReplicaCore {
     const learner = this.learner;
     if (learner === null) return;
     learner.lastRequestAt = now;
+    // What this says it learned must survive a restart: its records are durable (synced), and
+    // the commit point that makes them committed is persisted before the message goes (effects
+    // are performed in order). Without it, a restarted learner recovers them as uncommitted
+    // records of an older ballot and drops them on learning again — while the primary may
+    // already be asking the meta to make it a secondary on the strength of this message.
+    // The point persisted is the one taken with the completion index, whose records are synced
+    // now — not the current one, which may cover records not yet durable: after a crash, recovery
+    // would commit whatever older version of those decrees the log still held.
+    if (learner.completionCommitted > this.persistedCommitted) {
+      this.persistedCommitted = learner.completionCommitted;
+      this.emitPersist();
+    }
     this.host.emit({
       type: 'send',
       to: learner.primary,

@@ -70,4 +70,30 @@ test('the server refuses to start when grace does not outlast lease + margin', (
   assert.throws(() => new ReplicaServerCore({ node: 'n1', meta: 'meta', options: { ...options, graceMs: options.leaseMs } }), /graceMs/);
 });
 
+test('recovery: a log with a hole after the checkpoint (a restore that never finished) opens; records past the window are dropped', () => {
+  const core = new ReplicaServerCore({ node: 'n1', meta: 'meta', options });
+  const config = { ...emptyConfiguration('1.0', 3), ballot: 5, primary: 'n2', secondaries: ['n3'] };
+  // Data at decree 100; the log holds decrees 500..699 (a learner logged them after a checkpoint at 499 it never got).
+  const log = Array.from({ length: 200 }, (_, i) => ({ gpid: '1.0', ballot: 5, decree: 500 + i, lastCommitted: 499 + i, writes: [] }));
+  const effects = core.start(1000, [{ gpid: '1.0', persisted: { gpid: '1.0', ballot: 5, config }, checkpointDecree: 100, log }]);
+  const replica = core.replicas().get('1.0')!;
+  assert.is(replica.role, 'inactive');
+  assert.is(replica.committed, 100, 'nothing past the hole is committed');
+  assert.is(replica.droppedAtOpen, 200 - options.prepareListLimit);
+  assert.not.ok(effects.some((effect) => effect.type === 'apply'), 'nothing is applied over the hole');
+});
+
+test('recovery commits up to the persisted commit point of a learner, so it does not drop what it said it learned', () => {
+  const core = new ReplicaServerCore({ node: 'n1', meta: 'meta', options });
+  const config = { ...emptyConfiguration('1.0', 3), ballot: 5, primary: 'n2', secondaries: ['n3'] };
+  // Learned from the primary's cache: decrees 9..11, prepared at ballot 4 when 8 was the commit point.
+  const log = [9, 10, 11].map((decree) => ({ gpid: '1.0', ballot: 4, decree, lastCommitted: 8, writes: [] }));
+  const effects = core.start(1000, [{ gpid: '1.0', persisted: { gpid: '1.0', ballot: 5, config, committed: 11 }, checkpointDecree: 8, log }]);
+  assert.is(core.replicas().get('1.0')!.committed, 11);
+  assert.equal(effects.filter((effect) => effect.type === 'apply').map((effect) => (effect.type === 'apply' ? effect.mutation.decree : 0)), [9, 10, 11]);
+  const without = new ReplicaServerCore({ node: 'n1', meta: 'meta', options });
+  without.start(1000, [{ gpid: '1.0', persisted: { gpid: '1.0', ballot: 5, config }, checkpointDecree: 8, log }]);
+  assert.is(without.replicas().get('1.0')!.committed, 8, 'without it the records are uncommitted (and of an older ballot)');
+});
+
 test.run();

@@ -57,6 +57,13 @@ export interface PersistedReplicaState {
   readonly gpid: Gpid;
   readonly ballot: number;
   readonly config: PartitionConfiguration;
+  /**
+   * A commit point this replica reported to a primary as a learner (its learnCompleted): the
+   * decrees up to it in its log and checkpoint are committed. Recovery commits up to it, so that a
+   * learner that restarts does not take what it said it learned for stale uncommitted records and
+   * drop them (absent: 0).
+   */
+  readonly committed?: number;
 }
 
 /** A learning session as a learner knows it; the signature names the session. */
