@@ -19,6 +19,8 @@ export class ServerNode {
   pausedUntil = 0;
   tickPending = false;
   failNextSync = false;
+  /** Replica incarnations (`gpid#incarnation`) whose storage failed: their later effects change nothing. */
+  readonly failedStorage = new Set<string>();
   /** Until then (simulated time), this server's log syncs take 100–600 ms. */
   slowDiskUntil = 0;
   readonly disks = new Map<Gpid, ReplicaDisk>();

@@ -20,6 +20,8 @@ export interface SeedSummary {
   committedDecrees: number;
   learned: { cache: number; log: number; checkpoint: number };
   handOvers: number;
+  restoreFailures: number;
+  reopenedPastHole: number;
   linearizabilityUnknown: number;
   maxRecoveredAfterMs: number;
   maxOperationsPerKey: number;
@@ -38,6 +40,8 @@ export function runSeeds(mode: SimulationMode, firstSeed: number, count: number,
     committedDecrees: 0,
     learned: { cache: 0, log: 0, checkpoint: 0 },
     handOvers: 0,
+    restoreFailures: 0,
+    reopenedPastHole: 0,
     linearizabilityUnknown: 0,
     maxRecoveredAfterMs: 0,
     maxOperationsPerKey: 0,
@@ -58,6 +62,8 @@ export function runSeeds(mode: SimulationMode, firstSeed: number, count: number,
     summary.learned.log += stats.learned.log;
     summary.learned.checkpoint += stats.learned.checkpoint;
     summary.handOvers += stats.handOvers;
+    summary.restoreFailures += stats.restoreFailures;
+    summary.reopenedPastHole += stats.reopenedPastHole;
     if (stats.linearizability === 'unknown') summary.linearizabilityUnknown++;
     summary.maxRecoveredAfterMs = Math.max(summary.maxRecoveredAfterMs, stats.recoveredAfterMs ?? 0);
     summary.maxOperationsPerKey = Math.max(summary.maxOperationsPerKey, stats.history.maxOperationsPerKey);
@@ -78,6 +84,7 @@ export function describeSummary(summary: SeedSummary): string {
     `${summary.mode}: ${summary.seeds} seeds in ${summary.seconds.toFixed(1)} s, ${summary.events} events, ` +
     `operations ok/maybe/fail ${o.ok}/${o.maybe}/${o.fail}, ${summary.committedDecrees} decrees committed, ` +
     `learned from cache/log/checkpoint ${summary.learned.cache}/${summary.learned.log}/${summary.learned.checkpoint}, primaries handed over ${summary.handOvers}, ` +
+    `restores failed ${summary.restoreFailures} (reopened past a log hole ${summary.reopenedPastHole}), ` +
     `longest key history ${summary.maxOperationsPerKey} (most maybe-writes on a key ${summary.maxMaybePerKey}), ` +
     `linearizability unknown ${summary.linearizabilityUnknown}` +
     (summary.mode === 'liveness' ? `, slowest recovery ${summary.maxRecoveredAfterMs.toFixed(0)} ms after the heal` : '') +

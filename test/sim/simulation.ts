@@ -71,6 +71,10 @@ export interface SimulationStats {
   learned: { cache: number; log: number; checkpoint: number };
   /** Primaries that handed their lead over for the balancer (granted by the meta). */
   handOvers: number;
+  /** Learners' checkpoint restores that failed (the replica reopened and learned again). */
+  restoreFailures: number;
+  /** Replicas reopened with log records dropped past a hole after their checkpoint (see ReplicaCore.open). */
+  reopenedPastHole: number;
   /** Liveness: how long after the heal the last partition was whole and took a write. */
   recoveredAfterMs?: number;
   /** The longest per-key history checked, and the most maybe-operations on one key. */
@@ -108,6 +112,7 @@ export class Simulation {
   private readonly networkRandom: Prng;
   private readonly faultRandom: Prng;
   private readonly diskRandom: Prng;
+  private readonly restoreRandom: Prng;
   private readonly options: ReplicationOptions;
   private readonly bugs: PlantedBugs;
   private readonly profile: FaultProfile;
@@ -135,6 +140,8 @@ export class Simulation {
     this.networkRandom = this.random.fork();
     this.faultRandom = this.random.fork();
     this.diskRandom = this.random.fork();
+    // Its own stream, so that the draws of restore failures leave every other draw of a seed as it was.
+    this.restoreRandom = new Prng(parameters.seed * 31 + 7);
     const clientRandom = this.random.fork();
     this.bugs = parameters.bugs ?? {};
     const profileName = parameters.profile ?? profileForSeed(parameters.seed);
@@ -165,6 +172,8 @@ export class Simulation {
       configChanges: 0,
       learned: { cache: 0, log: 0, checkpoint: 0 },
       handOvers: 0,
+      restoreFailures: 0,
+      reopenedPastHole: 0,
       linearizability: 'skipped',
       history: { keys: 0, maxOperationsPerKey: 0, maxMaybePerKey: 0 },
     };
@@ -460,6 +469,7 @@ export class Simulation {
     if (input.type === 'replicaOpened') {
       const effects = core.step(input);
       const replica = core.replicas().get(input.recovered.gpid)!;
+      if (replica.droppedAtOpen > 0) this.stats.reopenedPastHole++;
       const app = server.app(replica.gpid);
       this.invariants.onStateAt(server.id, replica.incarnation, replica.gpid, app.lastAppliedDecree(), app.stateHash());
       this.runServerEffects(server, effects);
@@ -481,6 +491,10 @@ export class Simulation {
 
   private runServerEffects(server: ServerNode, effects: readonly ReplicaServerEffect[]): void {
     for (const effect of effects) {
+      // As the real server does: after a replica's storage failed, the effects it emitted before it
+      // heard of the failure change nothing (they assumed the failed one had happened).
+      const failedKey = storageKey(effect);
+      if (failedKey !== undefined && server.failedStorage.has(failedKey)) continue;
       switch (effect.type) {
         case 'send':
           this.send(server.id, effect.to, effect.message);
@@ -547,6 +561,21 @@ export class Simulation {
           break;
         }
         case 'restore': {
+          if (this.faultsOn && this.restoreRandom.chance(RESTORE_FAILURE_RATE)) {
+            // The checkpoint never arrives (its source went away, the disk filled up). Half the
+            // time the failure comes mid-swap, after the old data was removed: the replica's data
+            // is empty while its log keeps the records after its old checkpoint — a hole.
+            const midSwap = this.restoreRandom.chance(0.5);
+            this.note(`restore-failed ${server.id} ${effect.gpid}${midSwap ? ' mid-swap' : ''}`);
+            this.stats.restoreFailures++;
+            if (midSwap) {
+              server.disk(effect.gpid).checkpoint = new KvStateMachine().checkpoint();
+              server.apps.set(effect.gpid, new KvStateMachine());
+            }
+            server.failedStorage.add(`${effect.gpid}#${effect.incarnation}`);
+            this.io(server, 1 + this.restoreRandom.next() * 4, { type: 'logFailed', now: 0, gpid: effect.gpid, incarnation: effect.incarnation });
+            break;
+          }
           const app = server.app(effect.gpid);
           app.restore(effect.checkpoint);
           server.disk(effect.gpid).setCheckpoint(effect.checkpoint);
@@ -555,6 +584,7 @@ export class Simulation {
           break;
         }
         case 'reopenReplica': {
+          for (const key of server.failedStorage) if (key.startsWith(`${effect.gpid}#`)) server.failedStorage.delete(key);
           const disk = server.disk(effect.gpid);
           disk.dropVolatile();
           const app = new KvStateMachine();
@@ -702,6 +732,7 @@ export class Simulation {
     server.epoch++;
     server.tickPending = false;
     server.failNextSync = false;
+    server.failedStorage.clear();
     server.pausedUntil = 0;
     server.apps.clear();
     for (const disk of server.disks.values()) disk.crash(this.diskRandom);
@@ -797,4 +828,23 @@ export function replayCommand(parameters: SimulationParameters): string {
     parameters.options === undefined ? '' : ` --options '${JSON.stringify(parameters.options)}'`,
   ].join('');
   return `node --import tsx test/sim/replay.ts --seed ${parameters.seed} --mode ${parameters.mode}${extras}`;
+}
+
+/** Of a learner's restores, the share that fails (the simulator's faults are on). */
+const RESTORE_FAILURE_RATE = 0.1;
+
+/** The replica incarnation whose state an effect changes (see runServerEffects). */
+function storageKey(effect: ReplicaServerEffect): string | undefined {
+  switch (effect.type) {
+    case 'persistReplica':
+      return `${effect.state.gpid}#${effect.incarnation}`;
+    case 'append':
+    case 'sync':
+    case 'truncateLog':
+    case 'apply':
+    case 'restore':
+      return `${effect.gpid}#${effect.incarnation}`;
+    default:
+      return undefined;
+  }
 }

@@ -20,6 +20,7 @@ import {
   type ReplicaServerInput,
   type ReplicationOptions,
   ReplicaServerCore,
+  describeMessage,
   replicationOptions,
 } from '@petrel/pacifica';
 import {
@@ -119,6 +120,8 @@ export class ReplicaServer {
   }
   private readonly opening = new Map<Gpid, Promise<ReplicaStore>>();
   private readonly effects: ReplicaServerEffect[] = [];
+  /** Replica incarnations (`gpid#incarnation`) whose storage failed; see run(). */
+  private readonly failedStorage = new Set<string>();
   private running = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -245,6 +248,7 @@ export class ReplicaServer {
       recovered.push(store.recovered());
     }
     this.enqueue(this.core.start(this.clock.nowMs(), recovered));
+    for (const replica of recovered) this.noteDropped(replica.gpid);
     this.connectMeta();
     if (this.options.httpPort !== undefined) {
       this.statusServer = await startStatusServer({ host: parseAddress(this.address).host, port: this.options.httpPort, registry: this.metrics, health: () => this.health() });
@@ -252,6 +256,12 @@ export class ReplicaServer {
     this.gcTimer = setInterval(() => void this.collectGarbage(), 10_000);
     this.gcTimer.unref();
     this.log(`replica: serving on ${this.address} with ${recovered.length} replicas from ${this.options.dataDir}`);
+  }
+
+  /** Says so when a replica's log had a hole after its checkpoint (a restore that never finished). */
+  private noteDropped(gpid: Gpid): void {
+    const dropped = this.core.replicas().get(gpid)?.droppedAtOpen ?? 0;
+    if (dropped > 0) this.log(`replica: ${gpid} reopened without ${dropped} log records past a hole after its checkpoint (a learner's, from a restore that did not finish); it learns them again`);
   }
 
   get httpPort(): number | undefined {
@@ -363,17 +373,22 @@ export class ReplicaServer {
     try {
       while (this.effects.length > 0 && !this.stopped) {
         const effect = this.effects.shift()!;
+        const storage = storageOf(effect);
+        // After a replica's storage failed, the effects it emitted before it heard of the failure
+        // are not performed: they assumed the failed one had happened (applies after a checkpoint
+        // that was never restored would land on the old data).
+        if (storage !== undefined && this.failedStorage.has(storage.key)) continue;
         try {
           await this.perform(effect);
         } catch (error) {
-          this.log(`replica: ${effect.type}${'gpid' in effect ? ` of ${effect.gpid}` : ''} failed: ${String(error)}`);
-          // A replica whose storage failed (its log, its state file, or its LSM — a full disk, an
-          // I/O error) goes to the error role: the meta moves its work elsewhere, and it is reopened
-          // from its data directory later (errorReopenMs), which replays its log into the LSM.
-          if (effect.type === 'append' || effect.type === 'sync' || effect.type === 'truncateLog' || effect.type === 'apply') {
-            this.input({ type: 'logFailed', now: this.clock.nowMs(), gpid: effect.gpid, incarnation: effect.incarnation });
-          } else if (effect.type === 'persistReplica') {
-            this.input({ type: 'logFailed', now: this.clock.nowMs(), gpid: effect.state.gpid, incarnation: effect.incarnation });
+          this.log(`replica: ${effect.type}${'gpid' in effect ? ` of ${effect.gpid}` : storage !== undefined ? ` of ${storage.gpid}` : ''} failed: ${String(error)}`);
+          if (storage !== undefined) {
+            // A replica whose storage failed (its log, its state file, its LSM, or the checkpoint
+            // it was restoring — a full disk, an I/O error, a lost peer) goes to the error role:
+            // the meta moves its work elsewhere, and it is reopened from its data directory later
+            // (errorReopenMs), which replays its log into the LSM.
+            this.failedStorage.add(storage.key);
+            this.input({ type: 'logFailed', now: this.clock.nowMs(), gpid: storage.gpid, incarnation: storage.incarnation });
           } else if (effect.type === 'reopenReplica') {
             // Still failing (the disk is still full?): try again later.
             const retry = setTimeout(() => this.enqueue([effect]), this.reopenRetryMs);
@@ -404,6 +419,7 @@ export class ReplicaServer {
           () => this.input({ type: 'logSynced', now: now(), gpid: effect.gpid, incarnation: effect.incarnation, throughIndex: effect.throughIndex }),
           (error: unknown) => {
             this.log(`replica: log of ${effect.gpid} failed: ${String(error)}`);
+            this.failedStorage.add(`${effect.gpid}#${effect.incarnation}`);
             this.input({ type: 'logFailed', now: now(), gpid: effect.gpid, incarnation: effect.incarnation });
           },
         );
@@ -439,11 +455,13 @@ export class ReplicaServer {
         return;
       }
       case 'reopenReplica': {
+        for (const key of this.failedStorage) if (key.startsWith(`${effect.gpid}#`)) this.failedStorage.delete(key);
         const store = this.stores.get(effect.gpid);
         this.stores.delete(effect.gpid);
         await store?.close().catch((error: unknown) => this.log(`replica: closing ${effect.gpid} before reopening it: ${String(error)}`));
         const reopened = await this.openStore(effect.gpid);
         this.input({ type: 'replicaOpened', now: now(), recovered: reopened.recovered() });
+        this.noteDropped(effect.gpid);
         return;
       }
       case 'wakeAt':
@@ -531,6 +549,10 @@ export class ReplicaServer {
     await this.vfs.rename(incoming, joinPath(replicaDir, 'data'));
     await this.vfs.syncDir(replicaDir);
     const reopened = await this.openStore(gpid);
+    // The core applies the decrees after the checkpoint's next: the data must be exactly there.
+    if (reopened.app.lastAppliedDecree !== checkpoint.decree) {
+      throw new PetrelError('CORRUPTION', `the checkpoint of ${gpid} from ${descriptor.server} holds decree ${reopened.app.lastAppliedDecree}, not ${checkpoint.decree}`);
+    }
     this.log(`replica: ${gpid} learned a checkpoint at decree ${checkpoint.decree} (${descriptor.files.reduce((sum, f) => sum + f.size, 0)} bytes) from ${descriptor.server}`);
     return reopened.app.lastAppliedDecree;
   }
@@ -619,6 +641,7 @@ export class ReplicaServer {
     if (head === undefined || !isClusterTypeId(head.typeId)) return; // the hello response
     const envelope = decodeClusterMessage(bytes);
     if (envelope.typeId === CLUSTER_TYPE_IDS.metaMessage) {
+      if (process.env.PETREL_TRACE === '1' && (envelope.body as { type?: string }).type !== 'beaconReply') this.log(`TRACE ${this.address} <- meta: ${describeMessage(envelope.body as unknown as PacificaMessage)}`);
       this.input({ type: 'message', now: this.clock.nowMs(), from: META, message: envelope.body as unknown as PacificaMessage });
     } else if (envelope.typeId === CLUSTER_TYPE_IDS.tables) {
       const tables = (envelope.body as { tables?: unknown }).tables;
@@ -639,6 +662,7 @@ export class ReplicaServer {
   }
 
   private send(to: NodeId, message: PacificaMessage): void {
+    if (process.env.PETREL_TRACE === '1' && message.type !== 'beacon' && message.type !== 'clientReply') this.log(`TRACE ${this.address} -> ${to}: ${describeMessage(message)}`);
     if (to === META) {
       this.metaConnection?.send(encodeClusterMessage(CLUSTER_TYPE_IDS.metaMessage, 0, message));
       return;
@@ -717,6 +741,7 @@ export class ReplicaServer {
       const envelope = decodeClusterMessage(bytes);
       if (envelope.typeId === CLUSTER_TYPE_IDS.replicaMessage) {
         if (peer.name === undefined) throw new PetrelError('INVALID_ARGUMENT', 'a replica server must say hello first');
+        if (process.env.PETREL_TRACE === '1') this.log(`TRACE ${this.address} <- ${peer.name}: ${describeMessage(envelope.body as unknown as PacificaMessage)}`);
         this.input({ type: 'message', now: this.clock.nowMs(), from: peer.name, message: envelope.body as unknown as PacificaMessage });
       } else if (envelope.typeId === CLUSTER_TYPE_IDS.fetchFileChunk) {
         void this.serveChunk(peer, envelope.requestId, envelope.body);
@@ -893,5 +918,25 @@ function readApp(app: StorageApp, message: RequestMessage): unknown {
       return app.batchGet(request);
     default:
       throw new PetrelError('INVALID_ARGUMENT', `${message.name} is not a read`);
+  }
+}
+
+/**
+ * The replica incarnation whose state an effect changes, for the failure rule of run(); undefined
+ * for sends, reads, timers and reopens, and for the primary's side work for a learner (reading its
+ * log, taking a checkpoint), whose failure only delays that learner.
+ */
+function storageOf(effect: ReplicaServerEffect): { gpid: Gpid; incarnation: number; key: string } | undefined {
+  switch (effect.type) {
+    case 'persistReplica':
+      return { gpid: effect.state.gpid, incarnation: effect.incarnation, key: `${effect.state.gpid}#${effect.incarnation}` };
+    case 'append':
+    case 'sync':
+    case 'truncateLog':
+    case 'apply':
+    case 'restore':
+      return { gpid: effect.gpid, incarnation: effect.incarnation, key: `${effect.gpid}#${effect.incarnation}` };
+    default:
+      return undefined;
   }
 }
