@@ -15,6 +15,7 @@ export const META_FLAGS: Record<string, FlagSpec> = {
   state: { description: 'state store: local or zookeeper', default: 'local' },
   zk: { description: 'ZooKeeper connection string with chroot (for --state zookeeper), e.g. 127.0.0.1:2181/petrel' },
   'zk-session-ms': { description: 'ZooKeeper session timeout: how soon a dead leader is replaced', default: '6000' },
+  'min-alive-percent': { description: 'below this % of known replica servers alive, the meta stops curing (freezed)', default: '65' },
   help: { kind: 'switch', description: 'show this help' },
 };
 
@@ -57,9 +58,13 @@ export async function runMeta(args: string[]): Promise<void> {
   await initChecksum();
   const httpPort = integerFlag(flags, 'http-port');
   const listen = requireFlag(flags, 'listen');
+  const minAlivePercentForCure = integerFlag(flags, 'min-alive-percent') ?? 65;
+  if (minAlivePercentForCure < 0 || minAlivePercentForCure > 100) throw new UsageError(`--min-alive-percent must be 0..100, not ${minAlivePercentForCure}`);
+  const replication = { minAlivePercentForCure };
   if (flags.state === 'zookeeper') {
     const server = await HaMetaServer.start({
       listen,
+      replication,
       zk: requireFlag(flags, 'zk'),
       sessionTimeoutMs: integerFlag(flags, 'zk-session-ms') ?? 6000,
       ...(httpPort === undefined ? {} : { httpPort }),
@@ -72,6 +77,7 @@ export async function runMeta(args: string[]): Promise<void> {
   if (flags.state !== 'local') throw new UsageError(`--state must be local or zookeeper, not ${JSON.stringify(flags.state)}`);
   const server = await MetaServer.start({
     listen,
+    replication,
     dataDir: requireFlag(flags, 'data-dir'),
     ...(httpPort === undefined ? {} : { httpPort }),
   });
