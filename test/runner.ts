@@ -92,7 +92,8 @@ function runFile(file: string): Promise<FileResult> {
       const total = count(output, 'Total');
       const passed = count(output, 'Passed') ?? 0;
       const skipped = count(output, 'Skipped') ?? 0;
-      let failed = total === undefined ? 0 : total - passed - skipped;
+      // uvu's Total counts the tests that ran; skipped ones are not among them.
+      let failed = total === undefined ? 0 : total - passed;
       const crashed = total === undefined || (code !== 0 && failed === 0);
       if (crashed) failed += 1;
       if (timedOut) output += `\n[runner] killed after ${fileTimeoutMs} ms\n`;
