@@ -98,6 +98,8 @@ interface PendingClient {
 }
 
 const NO_BYTES = new Uint8Array(0);
+/** PETREL_TRACE=1: log every PacificA message sent and received (beacons and their answers excepted). */
+const TRACE = process.env.PETREL_TRACE === '1';
 
 interface Peer {
   connection: Connection;
@@ -641,7 +643,7 @@ export class ReplicaServer {
     if (head === undefined || !isClusterTypeId(head.typeId)) return; // the hello response
     const envelope = decodeClusterMessage(bytes);
     if (envelope.typeId === CLUSTER_TYPE_IDS.metaMessage) {
-      if (process.env.PETREL_TRACE === '1' && (envelope.body as { type?: string }).type !== 'beaconReply') this.log(`TRACE ${this.address} <- meta: ${describeMessage(envelope.body as unknown as PacificaMessage)}`);
+      if (TRACE && (envelope.body as { type?: string }).type !== 'beaconAck') this.log(`TRACE ${this.address} <- meta: ${describeMessage(envelope.body as unknown as PacificaMessage)}`);
       this.input({ type: 'message', now: this.clock.nowMs(), from: META, message: envelope.body as unknown as PacificaMessage });
     } else if (envelope.typeId === CLUSTER_TYPE_IDS.tables) {
       const tables = (envelope.body as { tables?: unknown }).tables;
@@ -662,7 +664,7 @@ export class ReplicaServer {
   }
 
   private send(to: NodeId, message: PacificaMessage): void {
-    if (process.env.PETREL_TRACE === '1' && message.type !== 'beacon' && message.type !== 'clientReply') this.log(`TRACE ${this.address} -> ${to}: ${describeMessage(message)}`);
+    if (TRACE && message.type !== 'beacon' && message.type !== 'clientReply') this.log(`TRACE ${this.address} -> ${to}: ${describeMessage(message)}`);
     if (to === META) {
       this.metaConnection?.send(encodeClusterMessage(CLUSTER_TYPE_IDS.metaMessage, 0, message));
       return;
@@ -741,7 +743,7 @@ export class ReplicaServer {
       const envelope = decodeClusterMessage(bytes);
       if (envelope.typeId === CLUSTER_TYPE_IDS.replicaMessage) {
         if (peer.name === undefined) throw new PetrelError('INVALID_ARGUMENT', 'a replica server must say hello first');
-        if (process.env.PETREL_TRACE === '1') this.log(`TRACE ${this.address} <- ${peer.name}: ${describeMessage(envelope.body as unknown as PacificaMessage)}`);
+        if (TRACE) this.log(`TRACE ${this.address} <- ${peer.name}: ${describeMessage(envelope.body as unknown as PacificaMessage)}`);
         this.input({ type: 'message', now: this.clock.nowMs(), from: peer.name, message: envelope.body as unknown as PacificaMessage });
       } else if (envelope.typeId === CLUSTER_TYPE_IDS.fetchFileChunk) {
         void this.serveChunk(peer, envelope.requestId, envelope.body);
