@@ -3,7 +3,7 @@
  * is up, paused or has a slow disk) and the meta (its core, its durable records and the persists
  * in flight), plus the trace hash every event feeds.
  */
-import type { MetaCore, MetaRecord, NodeId, Gpid, ReplicaServerCore } from '@petrel/pacifica';
+import { FailedReplicas, type MetaCore, type MetaRecord, type NodeId, type Gpid, type ReplicaServerCore } from '@petrel/pacifica';
 import { KvStateMachine } from './kv_machine.js';
 import { ReplicaDisk } from './storage.js';
 
@@ -19,8 +19,8 @@ export class ServerNode {
   pausedUntil = 0;
   tickPending = false;
   failNextSync = false;
-  /** Replica incarnations (`gpid#incarnation`) whose storage failed: their later effects change nothing. */
-  readonly failedStorage = new Set<string>();
+  /** Replica incarnations whose storage failed: their later state effects change nothing. */
+  readonly failed = new FailedReplicas();
   /** Until then (simulated time), this server's log syncs take 100–600 ms. */
   slowDiskUntil = 0;
   readonly disks = new Map<Gpid, ReplicaDisk>();

@@ -493,8 +493,7 @@ export class Simulation {
     for (const effect of effects) {
       // As the real server does: after a replica's storage failed, the effects it emitted before it
       // heard of the failure change nothing (they assumed the failed one had happened).
-      const failedKey = storageKey(effect);
-      if (failedKey !== undefined && server.failedStorage.has(failedKey)) continue;
+      if (server.failed.skips(effect)) continue;
       switch (effect.type) {
         case 'send':
           this.send(server.id, effect.to, effect.message);
@@ -572,7 +571,7 @@ export class Simulation {
               server.disk(effect.gpid).checkpoint = new KvStateMachine().checkpoint();
               server.apps.set(effect.gpid, new KvStateMachine());
             }
-            server.failedStorage.add(`${effect.gpid}#${effect.incarnation}`);
+            server.failed.fail(effect.gpid, effect.incarnation);
             this.io(server, 1 + this.restoreRandom.next() * 4, { type: 'logFailed', now: 0, gpid: effect.gpid, incarnation: effect.incarnation });
             break;
           }
@@ -584,7 +583,7 @@ export class Simulation {
           break;
         }
         case 'reopenReplica': {
-          for (const key of server.failedStorage) if (key.startsWith(`${effect.gpid}#`)) server.failedStorage.delete(key);
+          server.failed.reopened(effect.gpid);
           const disk = server.disk(effect.gpid);
           disk.dropVolatile();
           const app = new KvStateMachine();
@@ -732,7 +731,7 @@ export class Simulation {
     server.epoch++;
     server.tickPending = false;
     server.failNextSync = false;
-    server.failedStorage.clear();
+    server.failed.clear();
     server.pausedUntil = 0;
     server.apps.clear();
     for (const disk of server.disks.values()) disk.crash(this.diskRandom);
@@ -833,18 +832,3 @@ export function replayCommand(parameters: SimulationParameters): string {
 /** Of a learner's restores, the share that fails (the simulator's faults are on). */
 const RESTORE_FAILURE_RATE = 0.1;
 
-/** The replica incarnation whose state an effect changes (see runServerEffects). */
-function storageKey(effect: ReplicaServerEffect): string | undefined {
-  switch (effect.type) {
-    case 'persistReplica':
-      return `${effect.state.gpid}#${effect.incarnation}`;
-    case 'append':
-    case 'sync':
-    case 'truncateLog':
-    case 'apply':
-    case 'restore':
-      return `${effect.gpid}#${effect.incarnation}`;
-    default:
-      return undefined;
-  }
-}

@@ -63,6 +63,57 @@ export type ReplicaServerEffect =
   | { readonly type: 'reopenReplica'; readonly gpid: Gpid }
   | { readonly type: 'wakeAt'; readonly time: number };
 
+/**
+ * The replica incarnation whose durable or applied state an effect changes; undefined for sends,
+ * reads, timers and reopens, and for the primary's side work for a learner (reading its log,
+ * taking a checkpoint), whose failure only delays that learner.
+ */
+export function stateEffectTarget(effect: ReplicaServerEffect): { gpid: Gpid; incarnation: number } | undefined {
+  switch (effect.type) {
+    case 'persistReplica':
+      return { gpid: effect.state.gpid, incarnation: effect.incarnation };
+    case 'append':
+    case 'sync':
+    case 'truncateLog':
+    case 'apply':
+    case 'restore':
+      return effect;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The hosts' failure rule: once a state-changing effect of a replica incarnation fails (and the
+ * host reports `logFailed`), the state-changing effects that incarnation emitted before it heard
+ * of the failure are not performed — they assumed the failed one had happened (applies after a
+ * checkpoint that was never restored would land on the old data). A reopen starts clean.
+ */
+export class FailedReplicas {
+  /** gpid → its incarnation whose storage failed. */
+  private readonly failed = new Map<Gpid, number>();
+
+  fail(gpid: Gpid, incarnation: number): void {
+    // A late failure of an older incarnation (a sync it had in flight) does not hide the current one's.
+    if ((this.failed.get(gpid) ?? -1) < incarnation) this.failed.set(gpid, incarnation);
+  }
+
+  /** Whether `effect` is to be skipped under the rule. */
+  skips(effect: ReplicaServerEffect): boolean {
+    const target = stateEffectTarget(effect);
+    return target !== undefined && this.failed.get(target.gpid) === target.incarnation;
+  }
+
+  /** The replica of `gpid` is reopened (or its server restarted): its next incarnation starts clean. */
+  reopened(gpid: Gpid): void {
+    this.failed.delete(gpid);
+  }
+
+  clear(): void {
+    this.failed.clear();
+  }
+}
+
 /** A record of the meta's durable state. */
 export type MetaRecord =
   | { readonly kind: 'config'; readonly config: import('./types.js').PartitionConfiguration }

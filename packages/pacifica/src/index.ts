@@ -9,6 +9,7 @@ export { describeConfiguration, emptyConfiguration, isMember, membersOf, sameWri
 export type * from './messages.js';
 export { describeMessage, gpidOf } from './messages.js';
 export type { MetaEffect, MetaInput, MetaRecord, RecoveredReplica, ReplicaServerEffect, ReplicaServerInput } from './effects.js';
+export { FailedReplicas, stateEffectTarget } from './effects.js';
 export {
   type PlantedBugName,
   type PlantedBugs,

@@ -19,8 +19,10 @@ import {
   type ReplicaServerEffect,
   type ReplicaServerInput,
   type ReplicationOptions,
+  FailedReplicas,
   ReplicaServerCore,
   describeMessage,
+  stateEffectTarget,
   replicationOptions,
 } from '@petrel/pacifica';
 import {
@@ -122,8 +124,8 @@ export class ReplicaServer {
   }
   private readonly opening = new Map<Gpid, Promise<ReplicaStore>>();
   private readonly effects: ReplicaServerEffect[] = [];
-  /** Replica incarnations (`gpid#incarnation`) whose storage failed; see run(). */
-  private readonly failedStorage = new Set<string>();
+  /** Replica incarnations whose storage failed: their later state effects are skipped (see FailedReplicas). */
+  private readonly failed = new FailedReplicas();
   private running = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -375,22 +377,19 @@ export class ReplicaServer {
     try {
       while (this.effects.length > 0 && !this.stopped) {
         const effect = this.effects.shift()!;
-        const storage = storageOf(effect);
-        // After a replica's storage failed, the effects it emitted before it heard of the failure
-        // are not performed: they assumed the failed one had happened (applies after a checkpoint
-        // that was never restored would land on the old data).
-        if (storage !== undefined && this.failedStorage.has(storage.key)) continue;
+        if (this.failed.skips(effect)) continue;
         try {
           await this.perform(effect);
         } catch (error) {
-          this.log(`replica: ${effect.type}${'gpid' in effect ? ` of ${effect.gpid}` : storage !== undefined ? ` of ${storage.gpid}` : ''} failed: ${String(error)}`);
-          if (storage !== undefined) {
+          const target = stateEffectTarget(effect);
+          this.log(`replica: ${effect.type}${'gpid' in effect ? ` of ${effect.gpid}` : target !== undefined ? ` of ${target.gpid}` : ''} failed: ${String(error)}`);
+          if (target !== undefined) {
             // A replica whose storage failed (its log, its state file, its LSM, or the checkpoint
             // it was restoring — a full disk, an I/O error, a lost peer) goes to the error role:
             // the meta moves its work elsewhere, and it is reopened from its data directory later
             // (errorReopenMs), which replays its log into the LSM.
-            this.failedStorage.add(storage.key);
-            this.input({ type: 'logFailed', now: this.clock.nowMs(), gpid: storage.gpid, incarnation: storage.incarnation });
+            this.failed.fail(target.gpid, target.incarnation);
+            this.input({ type: 'logFailed', now: this.clock.nowMs(), gpid: target.gpid, incarnation: target.incarnation });
           } else if (effect.type === 'reopenReplica') {
             // Still failing (the disk is still full?): try again later.
             const retry = setTimeout(() => this.enqueue([effect]), this.reopenRetryMs);
@@ -421,7 +420,7 @@ export class ReplicaServer {
           () => this.input({ type: 'logSynced', now: now(), gpid: effect.gpid, incarnation: effect.incarnation, throughIndex: effect.throughIndex }),
           (error: unknown) => {
             this.log(`replica: log of ${effect.gpid} failed: ${String(error)}`);
-            this.failedStorage.add(`${effect.gpid}#${effect.incarnation}`);
+            this.failed.fail(effect.gpid, effect.incarnation);
             this.input({ type: 'logFailed', now: now(), gpid: effect.gpid, incarnation: effect.incarnation });
           },
         );
@@ -457,7 +456,7 @@ export class ReplicaServer {
         return;
       }
       case 'reopenReplica': {
-        for (const key of this.failedStorage) if (key.startsWith(`${effect.gpid}#`)) this.failedStorage.delete(key);
+        this.failed.reopened(effect.gpid);
         const store = this.stores.get(effect.gpid);
         this.stores.delete(effect.gpid);
         await store?.close().catch((error: unknown) => this.log(`replica: closing ${effect.gpid} before reopening it: ${String(error)}`));
@@ -555,7 +554,7 @@ export class ReplicaServer {
     if (reopened.app.lastAppliedDecree !== checkpoint.decree) {
       throw new PetrelError('CORRUPTION', `the checkpoint of ${gpid} from ${descriptor.server} holds decree ${reopened.app.lastAppliedDecree}, not ${checkpoint.decree}`);
     }
-    this.log(`replica: ${gpid} learned a checkpoint at decree ${checkpoint.decree} (${descriptor.files.reduce((sum, f) => sum + f.size, 0)} bytes) from ${descriptor.server}`);
+    this.log(`replica: ${gpid} learned a checkpoint at decree ${checkpoint.decree} (${bytes} bytes) from ${descriptor.server}`);
     return reopened.app.lastAppliedDecree;
   }
 
@@ -923,22 +922,3 @@ function readApp(app: StorageApp, message: RequestMessage): unknown {
   }
 }
 
-/**
- * The replica incarnation whose state an effect changes, for the failure rule of run(); undefined
- * for sends, reads, timers and reopens, and for the primary's side work for a learner (reading its
- * log, taking a checkpoint), whose failure only delays that learner.
- */
-function storageOf(effect: ReplicaServerEffect): { gpid: Gpid; incarnation: number; key: string } | undefined {
-  switch (effect.type) {
-    case 'persistReplica':
-      return { gpid: effect.state.gpid, incarnation: effect.incarnation, key: `${effect.state.gpid}#${effect.incarnation}` };
-    case 'append':
-    case 'sync':
-    case 'truncateLog':
-    case 'apply':
-    case 'restore':
-      return { gpid: effect.gpid, incarnation: effect.incarnation, key: `${effect.gpid}#${effect.incarnation}` };
-    default:
-      return undefined;
-  }
-}
