@@ -190,17 +190,13 @@ export class ReplicaCore {
     for (const mutation of recovered.log) {
       assert(mutation.gpid === recovered.gpid, `log record of ${mutation.gpid} in ${recovered.gpid}`);
       if (mutation.lastCommitted > commitPoint) commitPoint = mutation.lastCommitted;
-      if (mutation.ballot < finalBallot.get(mutation.decree)!) continue;
-      if (mutation.decree > core.list.committed) {
-        const existing = core.list.get(mutation.decree);
-        if (existing === undefined || existing.mutation.ballot <= mutation.ballot) {
-          if (core.list.canPrepare(mutation.decree)) core.list.put(newEntry(mutation, 0, now));
-          else core.droppedAtOpenValue++;
-        }
+      // Only the final version is held (a repeat of it, at the same ballot, is the same mutation).
+      if (mutation.ballot === finalBallot.get(mutation.decree) && mutation.decree > core.list.committed) {
+        if (core.list.canPrepare(mutation.decree)) core.list.put(newEntry(mutation, 0, now));
+        else core.droppedAtOpenValue++;
       }
       core.commitTo(commitPoint);
     }
-    core.commitTo(commitPoint);
     return core;
   }
 
