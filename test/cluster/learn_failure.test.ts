@@ -20,7 +20,7 @@ import type { RoutingResponse } from '@petrel/protocol';
 import { ReplicaServer, ReplicaStore } from '@petrel/replica';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { waitUntil } from './load.js';
+import { routing, waitUntil } from './load.js';
 
 /** More decrees than a primary keeps in memory for learners (4096), so learning takes a checkpoint. */
 const KEYS = 5000;
@@ -38,7 +38,7 @@ test('a learner whose checkpoint restore fails (disk full while fetching; a swap
   const servers: ReplicaServer[] = [];
   for (let i = 0; i < 3; i++) servers.push(await ReplicaServer.start({ listen: '127.0.0.1:0', meta: [meta.address], dataDir: join(root, `r${i}`), log, replication }));
   const client = await RawCluster.open([meta.address]);
-  const routing = async (): Promise<RoutingResponse['partitions'][number]> => ((await client.meta('queryRouting', { name: 'l' })) as RoutingResponse).partitions[0]!;
+  const partition = async (): Promise<RoutingResponse['partitions'][number]> => (await routing(client, 'l')).partitions[0]!;
   try {
     await client.meta('createTable', { name: 'l', partitionCount: 1, replicaCount: 3, envs: {}, successIfExists: false });
     await client.waitHealthy('l', 30_000);
@@ -47,7 +47,7 @@ test('a learner whose checkpoint restore fails (disk full while fetching; a swap
 
     /** Stops a secondary; a newcomer on `rule`'s faulty disk takes its place. Returns the newcomer and its disk. */
     const replaceSecondary = async (name: string, rule: FaultRule): Promise<{ server: ReplicaServer; vfs: FaultVfs; dataDir: string }> => {
-      const before = await routing();
+      const before = await partition();
       const leaving = servers.find((server) => server.address === before.secondaries[0]);
       assert.ok(leaving, 'a secondary to replace');
       await leaving.stop();
@@ -59,7 +59,7 @@ test('a learner whose checkpoint restore fails (disk full while fetching; a swap
       servers.push(server);
       let last: unknown;
       await waitUntil(() => `${name} (${server.address}) becomes a secondary; the partition: ${JSON.stringify(last)}`, 90_000, async () => {
-        const now = await routing();
+        const now = await partition();
         last = now;
         return now.secondaries.includes(server.address);
       });
