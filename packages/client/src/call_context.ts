@@ -5,10 +5,17 @@
  * set when the call starts, so a call never settles later than its timeout plus the event loop's
  * own lateness. At the deadline the context aborts: each waiter it registered drops its entry
  * (a pending request is forgotten, a sleep ends), and the retry loop stops at its next step.
+ *
+ * This is the path of every request, so it allocates little: a call is one object (TimedCall, the
+ * context itself) holding its promise's settle functions and its timer, and waiters register as
+ * objects (AbortListener), not closures.
  */
 import { PetrelError } from '@petrel/base';
 
-type AbortHandler = () => void;
+/** Something waiting on a call (a request on the wire, a sleep) that must let go when the call ends. */
+export interface AbortListener {
+  callAborted(): void;
+}
 
 /** Thrown inside a call's own work once its context aborted; the caller has already seen TIMEOUT. */
 export class CallAborted extends Error {
@@ -21,11 +28,11 @@ export class CallAborted extends Error {
 export class CallContext {
   readonly deadlineMs: number;
   private aborted = false;
-  private handlers: AbortHandler[] | undefined;
+  /** The first listener (most calls have one: their request); the others in `listeners`. */
+  private listener: AbortListener | undefined;
+  private listeners: AbortListener[] | undefined;
   /** The last retryable error the call met, reported with its TIMEOUT. */
   lastError: PetrelError | undefined;
-  /** Set by withDeadline: ends the call at once with `error`. */
-  private canceller: ((error: PetrelError) => void) | undefined;
 
   constructor(
     readonly operation: string,
@@ -49,43 +56,51 @@ export class CallContext {
     if (this.aborted) throw new CallAborted();
   }
 
-  /** Runs `handler` when the call aborts (at once if it has); returns a function that unregisters it. */
-  onAbort(handler: AbortHandler): () => void {
-    if (this.aborted) {
-      handler();
-      return noop;
+  /** Tells `listener` when the call aborts (at once if it has). */
+  listen(listener: AbortListener): void {
+    if (this.aborted) listener.callAborted();
+    else if (this.listener === undefined) this.listener = listener;
+    else (this.listeners ??= []).push(listener);
+  }
+
+  unlisten(listener: AbortListener): void {
+    if (this.listener === listener) {
+      this.listener = undefined;
+      return;
     }
-    (this.handlers ??= []).push(handler);
-    return () => {
-      const handlers = this.handlers;
-      if (handlers === undefined) return;
-      const at = handlers.indexOf(handler);
-      if (at >= 0) handlers.splice(at, 1);
-    };
+    const listeners = this.listeners;
+    if (listeners === undefined) return;
+    const at = listeners.indexOf(listener);
+    if (at >= 0) listeners.splice(at, 1);
+  }
+
+  /** Runs `handler` when the call aborts (at once if it has); returns a function that unregisters it. */
+  onAbort(handler: () => void): () => void {
+    const listener: AbortListener = { callAborted: handler };
+    this.listen(listener);
+    return () => this.unlisten(listener);
   }
 
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    const handlers = this.handlers;
-    this.handlers = undefined;
-    if (handlers !== undefined) for (const handler of handlers) handler();
+    const first = this.listener;
+    const others = this.listeners;
+    this.listener = undefined;
+    this.listeners = undefined;
+    first?.callAborted();
+    if (others !== undefined) for (const listener of others) listener.callAborted();
   }
 
   /** Ends the call now with `error` (the client closing), as the deadline would with TIMEOUT. */
-  cancel(error: PetrelError): void {
-    if (this.canceller !== undefined) this.canceller(error);
-    else this.abort();
+  cancel(_error: PetrelError): void {
+    this.abort();
   }
 
-  /** @internal */
-  setCanceller(canceller: (error: PetrelError) => void): void {
-    this.canceller = canceller;
-  }
-
-  /** Forgets the abort handlers of a finished call. */
+  /** Forgets the listeners of a finished call. */
   finish(): void {
-    this.handlers = undefined;
+    this.listener = undefined;
+    this.listeners = undefined;
   }
 
   /** Waits `ms` (at most until the deadline); rejects with CallAborted when the call ends first. */
@@ -140,6 +155,81 @@ export class CallContext {
 function noop(): void {}
 
 /**
+ * A call with its deadline: the context, the promise the caller holds, and the timer that ends it
+ * with TIMEOUT. `succeed` and `fail` settle it (the first settling wins); at the deadline, or on
+ * `cancel`, it rejects and aborts, so whatever the call waits on lets go.
+ */
+export class TimedCall<T> extends CallContext {
+  readonly promise: Promise<T>;
+  private resolveCall!: (value: T) => void;
+  private rejectCall!: (error: unknown) => void;
+  private timer: ReturnType<typeof setTimeout>;
+  private settled = false;
+
+  constructor(
+    operation: string,
+    timeoutMs: number,
+    private readonly live: Set<CallContext> | undefined,
+  ) {
+    super(operation, timeoutMs);
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.resolveCall = resolve;
+      this.rejectCall = reject;
+    });
+    this.timer = setTimeout(onDeadline, timeoutMs, this);
+    live?.add(this);
+  }
+
+  get isSettled(): boolean {
+    return this.settled;
+  }
+
+  succeed(value: T): void {
+    if (!this.close()) return;
+    this.finish();
+    this.resolveCall(value);
+  }
+
+  /** Ends the call with `error`; a body that ended because its context aborted ends as the deadline says. */
+  fail(error: unknown): void {
+    if (!this.close()) return;
+    this.finish();
+    this.rejectCall(error instanceof CallAborted ? this.timeoutError() : error);
+  }
+
+  override cancel(error: PetrelError): void {
+    this.end(error);
+  }
+
+  /** @internal the timer's callback. */
+  deadlineReached(): void {
+    // Node's timers count from the event loop's cached time, so one set late in a busy turn can
+    // fire early: check the clock and wait out the rest if so.
+    const leftMs = this.deadlineMs - performance.now();
+    if (leftMs >= 1) this.timer = setTimeout(onDeadline, leftMs, this);
+    else this.end(this.timeoutError());
+  }
+
+  private end(error: PetrelError): void {
+    if (!this.close()) return;
+    this.rejectCall(error);
+    this.abort();
+  }
+
+  private close(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.live?.delete(this);
+    return true;
+  }
+}
+
+function onDeadline(call: { deadlineReached(): void }): void {
+  call.deadlineReached();
+}
+
+/**
  * Runs `body` under a deadline of `timeoutMs`: the result settles with the body's outcome or,
  * at the deadline, with TIMEOUT (the context aborts and the body's later outcome is ignored).
  */
@@ -149,45 +239,17 @@ export function withDeadline<T>(
   body: (context: CallContext) => Promise<T>,
   live?: Set<CallContext>,
 ): Promise<T> {
-  const context = new CallContext(operation, timeoutMs);
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    const end = (error: PetrelError): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      live?.delete(context);
-      reject(error);
-      context.abort();
-    };
-    // Node's timers count from the event loop's cached time, so one set late in a busy turn can
-    // fire early: check the clock and wait out the rest if so.
-    const fire = (): void => {
-      const leftMs = context.deadlineMs - performance.now();
-      if (leftMs >= 1) timer = setTimeout(fire, leftMs);
-      else end(context.timeoutError());
-    };
-    let timer = setTimeout(fire, timeoutMs);
-    context.setCanceller(end);
-    live?.add(context);
-    body(context).then(
-      (value) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        live?.delete(context);
-        context.finish();
-        resolve(value);
-      },
-      (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        live?.delete(context);
-        context.finish();
-        // A body that ended because its context aborted ends as the deadline says.
-        reject(error instanceof CallAborted ? context.timeoutError() : error);
-      },
-    );
-  });
+  const call = new TimedCall<T>(operation, timeoutMs, live);
+  let outcome: Promise<T>;
+  try {
+    outcome = body(call);
+  } catch (error) {
+    call.fail(error);
+    return call.promise;
+  }
+  outcome.then(
+    (value) => call.succeed(value),
+    (error: unknown) => call.fail(error),
+  );
+  return call.promise;
 }

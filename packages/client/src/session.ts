@@ -37,7 +37,7 @@ import {
   encodeMessage,
   resultOf,
 } from '@petrel/protocol';
-import type { CallContext } from './call_context.js';
+import type { AbortListener, CallContext } from './call_context.js';
 import { CallAborted } from './call_context.js';
 
 /** Whether a failed request may have reached the server and been applied. */
@@ -62,23 +62,43 @@ export interface SessionOptions {
   limits?: Partial<ConnectionLimits>;
 }
 
-interface Pending {
-  readonly requestId: number;
-  /** The response type id expected (the request's id | 0x8000). */
-  readonly responseTypeId: number;
-  /** For meta requests: the body is the cluster envelope's ok/error. */
-  readonly cluster: boolean;
-  readonly message: Buffer;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
-  state: 'queued' | 'sent' | 'done';
-  unregister: () => void;
+/** Who waits for a request's answer: told once, with the response body or the error. */
+export interface ResponseWaiter {
+  responded(body: unknown): void;
+  failed(error: unknown): void;
+}
+
+/** A request queued or on the wire. It leaves its session when its call ends (AbortListener). */
+class Pending implements AbortListener {
+  state: 'queued' | 'sent' | 'done' = 'queued';
+
+  constructor(
+    readonly session: Session,
+    readonly requestId: number,
+    /** The response type id expected (the request's id | 0x8000). */
+    readonly responseTypeId: number,
+    /** For meta requests: the body is the cluster envelope's ok/error. */
+    readonly cluster: boolean,
+    readonly message: Buffer,
+    readonly waiter: ResponseWaiter,
+    readonly context: CallContext,
+  ) {}
+
+  callAborted(): void {
+    this.session.abandon(this);
+  }
+}
+
+/** The waiter of the promise-returning calls. */
+class PromiseWaiter implements ResponseWaiter {
+  constructor(
+    readonly responded: (body: unknown) => void,
+    readonly failed: (error: unknown) => void,
+  ) {}
 }
 
 const RESPONSE_BIT = 0x8000;
 const HELLO_REQUEST_ID = 0;
-
-function noop(): void {}
 
 export class Session {
   private nextRequestId = 1;
@@ -170,19 +190,29 @@ export class Session {
 
   /** Sends a client ↔ replica request and resolves with its response body (rejects with the server's error). */
   call<N extends RequestName>(name: N, body: RequestBodies[N], context: CallContext): Promise<ResponseBodies[N]> {
+    return new Promise((resolve, reject) => this.send(name, body, new PromiseWaiter(resolve as (body: unknown) => void, reject), context));
+  }
+
+  /**
+   * Sends a client ↔ replica request; `waiter` hears the response body or the error (the server's,
+   * or the connection's as a RequestFailure). Encoding validates every field: a value the wire
+   * cannot carry throws INVALID_ARGUMENT here, before anything is sent.
+   */
+  send<N extends RequestName>(name: N, body: RequestBodies[N], waiter: ResponseWaiter, context: CallContext): void {
     const requestId = this.nextRequestId++;
-    // Encoding validates every field: a value the wire cannot carry is INVALID_ARGUMENT, before anything is sent.
     const message = encodeMessage({ kind: 'request', name, requestId, body } as Parameters<typeof encodeMessage>[0]);
     const typeId = message.readUInt16BE(0);
-    return this.enqueue(requestId, typeId | RESPONSE_BIT, false, message, context) as Promise<ResponseBodies[N]>;
+    this.enqueue(requestId, typeId | RESPONSE_BIT, false, message, waiter, context);
   }
 
   /** Sends a client ↔ meta request and resolves with the result of its `{ ok }` (rejects with its `{ error }`). */
   callMeta(name: ClusterMessageName, body: unknown, context: CallContext): Promise<PlainValue> {
-    const requestId = this.nextRequestId++;
-    const typeId = CLUSTER_TYPE_IDS[name];
-    const message = encodeClusterMessage(typeId, requestId, body);
-    return this.enqueue(requestId, typeId | RESPONSE_BIT, true, message, context) as Promise<PlainValue>;
+    return new Promise((resolve, reject) => {
+      const requestId = this.nextRequestId++;
+      const typeId = CLUSTER_TYPE_IDS[name];
+      const message = encodeClusterMessage(typeId, requestId, body);
+      this.enqueue(requestId, typeId | RESPONSE_BIT, true, message, new PromiseWaiter(resolve as (body: unknown) => void, reject), context);
+    });
   }
 
   close(): void {
@@ -190,36 +220,34 @@ export class Session {
     this.handleClose(1000, 'client closed');
   }
 
-  private enqueue(requestId: number, responseTypeId: number, cluster: boolean, message: Buffer, context: CallContext): Promise<unknown> {
-    if (this.closed) return Promise.reject(new RequestFailure('NETWORK_FAILURE', `the connection to ${this.address} is closed`, 'not-sent'));
-    if (context.isAborted) return Promise.reject(new CallAborted());
-    return new Promise<unknown>((resolve, reject) => {
-      const entry: Pending = { requestId, responseTypeId, cluster, message, resolve, reject, state: 'queued', unregister: noop };
-      if (this.inFlight < this.options.maxInFlight) {
-        if (!this.transmit(entry)) return;
-      } else if (this.queued < this.options.maxQueued) {
-        this.queue.push(entry);
-        this.queued++;
-      } else {
-        reject(
-          new RequestFailure(
-            'APP_BUSY',
-            `${this.inFlight} requests in flight and ${this.queued} queued on the connection to ${this.address}: the client's limit (maxQueuedPerConnection ${this.options.maxQueued})`,
-            'not-sent',
-          ),
-        );
-        return;
-      }
-      entry.unregister = context.onAbort(() => this.abandon(entry));
-    });
+  private enqueue(requestId: number, responseTypeId: number, cluster: boolean, message: Buffer, waiter: ResponseWaiter, context: CallContext): void {
+    if (this.closed) return waiter.failed(new RequestFailure('NETWORK_FAILURE', `the connection to ${this.address} is closed`, 'not-sent'));
+    if (context.isAborted) return waiter.failed(new CallAborted());
+    const entry = new Pending(this, requestId, responseTypeId, cluster, message, waiter, context);
+    if (this.inFlight < this.options.maxInFlight) {
+      if (!this.transmit(entry)) return;
+    } else if (this.queued < this.options.maxQueued) {
+      this.queue.push(entry);
+      this.queued++;
+    } else {
+      waiter.failed(
+        new RequestFailure(
+          'APP_BUSY',
+          `${this.inFlight} requests in flight and ${this.queued} queued on the connection to ${this.address}: the client's limit (maxQueuedPerConnection ${this.options.maxQueued})`,
+          'not-sent',
+        ),
+      );
+      return;
+    }
+    context.listen(entry);
   }
 
-  /** Puts a request on the wire; false (and the entry rejected) when the connection refuses it. */
+  /** Puts a request on the wire; false (and the entry failed) when the connection refuses it. */
   private transmit(entry: Pending): boolean {
     if (!this.connection.send(entry.message)) {
       entry.state = 'done';
       const full = this.connection.isOpen;
-      entry.reject(
+      entry.waiter.failed(
         full
           ? new RequestFailure('APP_BUSY', `the outgoing buffer of the connection to ${this.address} is full`, 'not-sent')
           : new RequestFailure('NETWORK_FAILURE', `the connection to ${this.address} is closed`, 'not-sent'),
@@ -232,18 +260,18 @@ export class Session {
     return true;
   }
 
-  /** The call that made `entry` ended: forget it, so its slot serves another request. */
-  private abandon(entry: Pending): void {
+  /** @internal The call that made `entry` ended: forget it, so its slot serves another request. */
+  abandon(entry: Pending): void {
     if (entry.state === 'sent') {
       this.pending.delete(entry.requestId);
       this.inFlight--;
       entry.state = 'done';
-      entry.reject(new CallAborted());
+      entry.waiter.failed(new CallAborted());
       this.pump();
     } else if (entry.state === 'queued') {
       entry.state = 'done';
       this.queued--;
-      entry.reject(new CallAborted());
+      entry.waiter.failed(new CallAborted());
     }
   }
 
@@ -253,7 +281,7 @@ export class Session {
       const entry = this.queue[this.queueHead++] as Pending;
       if (entry.state !== 'queued') continue;
       this.queued--;
-      if (!this.transmit(entry)) entry.unregister();
+      if (!this.transmit(entry)) entry.context.unlisten(entry);
     }
     if (this.queueHead === this.queue.length) {
       this.queue = [];
@@ -273,15 +301,16 @@ export class Session {
     const typeId = bytes.readUInt16BE(0);
     const isCluster = typeId !== ERROR_RESPONSE_TYPE_ID && (typeId & RESPONSE_BIT) !== 0 && clusterMessageName(typeId) !== undefined;
     let requestId: number;
-    let outcome: { ok: true; value: unknown } | { ok: false; error: PetrelError };
+    let value: unknown;
+    let error: PetrelError | undefined;
     try {
       if (isCluster) {
         const envelope = decodeClusterMessage(bytes);
         requestId = envelope.requestId;
         try {
-          outcome = { ok: true, value: resultOf(envelope.body) };
-        } catch (error) {
-          outcome = { ok: false, error: error instanceof PetrelError ? error : new PetrelError('CORRUPTION', String(error)) };
+          value = resultOf(envelope.body);
+        } catch (failure) {
+          error = failure instanceof PetrelError ? failure : new PetrelError('CORRUPTION', String(failure));
         }
       } else {
         const message = decodeMessage(bytes);
@@ -289,11 +318,11 @@ export class Session {
         if (message.kind === 'request') throw new PetrelError('INVALID_ARGUMENT', `a request (${message.name}) from a server`);
         if (message.kind === 'error') {
           const code = isErrorCode(message.body.error.code) ? message.body.error.code : 'SERVER_INTERNAL_ERROR';
-          outcome = { ok: false, error: new PetrelError(code, `${this.address}: ${message.body.error.message}`) };
-        } else outcome = { ok: true, value: message.body };
+          error = new PetrelError(code, `${this.address}: ${message.body.error.message}`);
+        } else value = message.body;
       }
-    } catch (error) {
-      this.violation(error instanceof Error ? error.message : String(error));
+    } catch (failure) {
+      this.violation(failure instanceof Error ? failure.message : String(failure));
       return;
     }
     const entry = this.pending.get(requestId);
@@ -306,9 +335,9 @@ export class Session {
     this.pending.delete(requestId);
     this.inFlight--;
     entry.state = 'done';
-    entry.unregister();
-    if (outcome.ok) entry.resolve(outcome.value);
-    else entry.reject(outcome.error);
+    entry.context.unlisten(entry);
+    if (error === undefined) entry.waiter.responded(value);
+    else entry.waiter.failed(error);
     this.pump();
   }
 
@@ -331,14 +360,14 @@ export class Session {
     this.queued = 0;
     for (const entry of sent) {
       entry.state = 'done';
-      entry.unregister();
-      entry.reject(new RequestFailure('NETWORK_FAILURE', `${why} with the request in flight`, 'maybe-applied'));
+      entry.context.unlisten(entry);
+      entry.waiter.failed(new RequestFailure('NETWORK_FAILURE', `${why} with the request in flight`, 'maybe-applied'));
     }
     for (const entry of waiting) {
       if (entry.state !== 'queued') continue;
       entry.state = 'done';
-      entry.unregister();
-      entry.reject(new RequestFailure('NETWORK_FAILURE', `${why} before the request was sent`, 'not-sent'));
+      entry.context.unlisten(entry);
+      entry.waiter.failed(new RequestFailure('NETWORK_FAILURE', `${why} before the request was sent`, 'not-sent'));
     }
     for (const handler of this.closeHandlers.splice(0)) handler();
   }

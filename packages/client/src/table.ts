@@ -11,6 +11,7 @@
 import { PetrelError } from '@petrel/base';
 import {
   type CheckAndSetResponse,
+  type ErrorInfo,
   type Filter as WireFilter,
   type MultiGetRequest,
   type MutateOperation,
@@ -90,6 +91,23 @@ function sortKeysOf(sortKeys: unknown, field: string): Buffer[] {
   return sortKeys.map((key, index) => toBuffer(key, `${field}[${index}]`));
 }
 
+// What the single-key calls return of their responses (module functions: no closure per call).
+function valueOf(response: { value: Buffer | null }): Buffer | null {
+  return response.value;
+}
+
+function existsOf(response: { exists: boolean }): boolean {
+  return response.exists;
+}
+
+function ttlSecondsOf(response: { ttlSeconds: number | null }): number | null {
+  return response.ttlSeconds;
+}
+
+function writeResult(response: { error: ErrorInfo | null }): void {
+  throwIfError(response.error);
+}
+
 function sumLengths(buffers: readonly Buffer[]): number {
   let total = 0;
   for (const buffer of buffers) total += buffer.length;
@@ -119,41 +137,56 @@ export class TableClient implements Table {
 
   // ---- Single-key operations ----
 
-  async set(hashKey: Bytes, sortKey: Bytes, value: Bytes, o?: TtlOptions): Promise<void> {
-    const options = optionsOf(o);
-    const request = { hashKey: toHashKey(hashKey, true), sortKey: toBuffer(sortKey, 'sortKey'), value: toBuffer(value, 'value'), ttlSeconds: ttlOf(options.ttlSeconds) };
-    checkWriteSize(request.hashKey.length + request.sortKey.length + request.value.length, 'set');
-    const response = await this.caller.invoke('set', this.partitionOf(request.hashKey, request.sortKey), request, this.timeoutOf(options), false);
-    throwIfError(response.error);
+  set(hashKey: Bytes, sortKey: Bytes, value: Bytes, o?: TtlOptions): Promise<void> {
+    try {
+      const options = optionsOf(o);
+      const request = { hashKey: toHashKey(hashKey, true), sortKey: toBuffer(sortKey, 'sortKey'), value: toBuffer(value, 'value'), ttlSeconds: ttlOf(options.ttlSeconds) };
+      checkWriteSize(request.hashKey.length + request.sortKey.length + request.value.length, 'set');
+      return this.caller.invoke('set', this.partitionOf(request.hashKey, request.sortKey), request, this.timeoutOf(options), false, writeResult);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  async get(hashKey: Bytes, sortKey: Bytes, o?: Timeout): Promise<Buffer | null> {
-    const options = optionsOf(o);
-    const request = { hashKey: toHashKey(hashKey, true), sortKey: toBuffer(sortKey, 'sortKey') };
-    const response = await this.caller.invoke('get', this.partitionOf(request.hashKey, request.sortKey), request, this.timeoutOf(options), true);
-    return response.value;
+  get(hashKey: Bytes, sortKey: Bytes, o?: Timeout): Promise<Buffer | null> {
+    try {
+      const options = optionsOf(o);
+      const request = { hashKey: toHashKey(hashKey, true), sortKey: toBuffer(sortKey, 'sortKey') };
+      return this.caller.invoke('get', this.partitionOf(request.hashKey, request.sortKey), request, this.timeoutOf(options), true, valueOf);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  async exist(hashKey: Bytes, sortKey: Bytes, o?: Timeout): Promise<boolean> {
-    const options = optionsOf(o);
-    const request = { hashKey: toHashKey(hashKey, true), sortKey: toBuffer(sortKey, 'sortKey') };
-    const response = await this.caller.invoke('exist', this.partitionOf(request.hashKey, request.sortKey), request, this.timeoutOf(options), true);
-    return response.exists;
+  exist(hashKey: Bytes, sortKey: Bytes, o?: Timeout): Promise<boolean> {
+    try {
+      const options = optionsOf(o);
+      const request = { hashKey: toHashKey(hashKey, true), sortKey: toBuffer(sortKey, 'sortKey') };
+      return this.caller.invoke('exist', this.partitionOf(request.hashKey, request.sortKey), request, this.timeoutOf(options), true, existsOf);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  async del(hashKey: Bytes, sortKey: Bytes, o?: Timeout): Promise<void> {
-    const options = optionsOf(o);
-    const request = { hashKey: toHashKey(hashKey, true), sortKey: toBuffer(sortKey, 'sortKey') };
-    checkWriteSize(request.hashKey.length + request.sortKey.length, 'del');
-    const response = await this.caller.invoke('del', this.partitionOf(request.hashKey, request.sortKey), request, this.timeoutOf(options), false);
-    throwIfError(response.error);
+  del(hashKey: Bytes, sortKey: Bytes, o?: Timeout): Promise<void> {
+    try {
+      const options = optionsOf(o);
+      const request = { hashKey: toHashKey(hashKey, true), sortKey: toBuffer(sortKey, 'sortKey') };
+      checkWriteSize(request.hashKey.length + request.sortKey.length, 'del');
+      return this.caller.invoke('del', this.partitionOf(request.hashKey, request.sortKey), request, this.timeoutOf(options), false, writeResult);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  async ttl(hashKey: Bytes, sortKey: Bytes, o?: Timeout): Promise<number | null> {
-    const options = optionsOf(o);
-    const request = { hashKey: toHashKey(hashKey, true), sortKey: toBuffer(sortKey, 'sortKey') };
-    const response = await this.caller.invoke('ttl', this.partitionOf(request.hashKey, request.sortKey), request, this.timeoutOf(options), true);
-    return response.ttlSeconds;
+  ttl(hashKey: Bytes, sortKey: Bytes, o?: Timeout): Promise<number | null> {
+    try {
+      const options = optionsOf(o);
+      const request = { hashKey: toHashKey(hashKey, true), sortKey: toBuffer(sortKey, 'sortKey') };
+      return this.caller.invoke('ttl', this.partitionOf(request.hashKey, request.sortKey), request, this.timeoutOf(options), true, ttlSecondsOf);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async sortKeyCount(hashKey: Bytes, o?: Timeout): Promise<number> {
