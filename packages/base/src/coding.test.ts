@@ -103,4 +103,15 @@ test('u64 above 2^53 is rejected as a number but readable as a bigint', () => {
   assert.is(new BufferReader(writer.toBuffer()).u64beBig(), 1n << 60n);
 });
 
+test('take hands over the written bytes; the writer starts over without touching them', () => {
+  const writer = new BufferWriter(16);
+  writer.u32be(0xdeadbeef).string('petrel');
+  const taken = writer.take();
+  assert.is(taken.toString('hex'), 'deadbeef06' + Buffer.from('petrel').toString('hex'));
+  assert.is(writer.length, 0);
+  writer.u32be(1).u32be(2);
+  assert.is(taken.toString('hex'), 'deadbeef06' + Buffer.from('petrel').toString('hex'));
+  assert.is(writer.take().toString('hex'), '0000000100000002');
+});
+
 test.run();

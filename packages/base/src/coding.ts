@@ -15,10 +15,14 @@ import { assert } from './assert.js';
 import { type ErrorCode, PetrelError } from './errors.js';
 
 const TWO_POW_32 = 4294967296;
+const EMPTY = Buffer.alloc(0);
+
+// Checks below are written `if (!ok) assert(false, `...`)`: these run once per field, and a
+// template string as assert's argument would be formatted on every call, failing or not.
 
 /** The number of bytes `value`'s varint takes. */
 export function varintLength(value: number): number {
-  assert(Number.isSafeInteger(value) && value >= 0, `varint of ${value}`);
+  if (!(Number.isSafeInteger(value) && value >= 0)) assert(false, `varint of ${value}`);
   let length = 1;
   while (value >= 128) {
     value = Math.floor(value / 128);
@@ -92,7 +96,7 @@ export class BufferWriter {
   }
 
   u64be(value: number): this {
-    assert(Number.isSafeInteger(value) && value >= 0, `u64 of ${value}`);
+    if (!(Number.isSafeInteger(value) && value >= 0)) assert(false, `u64 of ${value}`);
     this.reserve(8);
     this.buffer.writeUInt32BE(Math.floor(value / TWO_POW_32), this.position);
     this.buffer.writeUInt32BE(value % TWO_POW_32, this.position + 4);
@@ -101,7 +105,7 @@ export class BufferWriter {
   }
 
   u64le(value: number): this {
-    assert(Number.isSafeInteger(value) && value >= 0, `u64 of ${value}`);
+    if (!(Number.isSafeInteger(value) && value >= 0)) assert(false, `u64 of ${value}`);
     this.reserve(8);
     this.buffer.writeUInt32LE(value % TWO_POW_32, this.position);
     this.buffer.writeUInt32LE(Math.floor(value / TWO_POW_32), this.position + 4);
@@ -135,7 +139,7 @@ export class BufferWriter {
 
   /** An unsigned varint of at most 32 bits. */
   varint32(value: number): this {
-    assert(Number.isInteger(value) && value >= 0 && value < TWO_POW_32, `varint32 of ${value}`);
+    if (!(Number.isInteger(value) && value >= 0 && value < TWO_POW_32)) assert(false, `varint32 of ${value}`);
     this.reserve(5);
     this.position = putVarint(this.buffer, this.position, value);
     return this;
@@ -143,7 +147,7 @@ export class BufferWriter {
 
   /** An unsigned varint of a safe integer (at most 53 bits, 8 bytes). */
   varint64(value: number): this {
-    assert(Number.isSafeInteger(value) && value >= 0, `varint64 of ${value}`);
+    if (!(Number.isSafeInteger(value) && value >= 0)) assert(false, `varint64 of ${value}`);
     this.reserve(8);
     this.position = putVarint(this.buffer, this.position, value);
     return this;
@@ -185,6 +189,17 @@ export class BufferWriter {
   /** A copy of the bytes written so far. */
   toBuffer(): Buffer {
     return Buffer.from(this.buffer.subarray(0, this.position));
+  }
+
+  /**
+   * The written bytes without a copy: a view of the writer's buffer, which the writer gives up
+   * (it starts over, empty, with a new buffer at its next write). For one-shot encoders.
+   */
+  take(): Buffer {
+    const bytes = this.buffer.subarray(0, this.position);
+    this.buffer = EMPTY;
+    this.position = 0;
+    return bytes;
   }
 
   reset(): void {

@@ -14,3 +14,4 @@ export { isLongRun, propertyParameters, type PropertyParameters } from './testin
 export { runDataDriven, parseDataDriven, type DataDrivenCase } from './datadriven.js';
 export { startWorker } from './worker.js';
 export { Counter, Gauge, Histogram, MetricsRegistry, LATENCY_BUCKETS_SECONDS, startStatusServer, type Labels, type StatusServerOptions } from './metrics.js';
+export { IdMap } from './id_map.js';

@@ -12,7 +12,7 @@
 import { PetrelError } from '@petrel/base';
 import type { PlainValue } from '@petrel/protocol';
 import { boolOf, envsOf, invalid, optionsOf, tableNameOf, timeoutOf } from './arguments.js';
-import { type CallContext, withDeadline } from './call_context.js';
+import { type CallContext, type LiveCalls, withDeadline } from './call_context.js';
 import type { MetaClient } from './meta_client.js';
 import { nodeListOf, plainRecordOf, routingOf, tableInfoOf, tableListOf } from './meta_results.js';
 import type { Admin, CreateTableOptions, NodeInfo, PartitionConfig, TableInfo, Timeout } from './types.js';
@@ -32,7 +32,7 @@ export class AdminClient implements Admin {
   constructor(
     private readonly meta: MetaClient,
     private readonly defaultTimeoutMs: number,
-    private readonly live: Set<CallContext>,
+    private readonly live: LiveCalls,
     private readonly hooks: AdminHooks,
   ) {}
 

@@ -2,7 +2,7 @@
 import { PetrelError } from '@petrel/base';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CallAborted, type CallContext, withDeadline } from './call_context.js';
+import { CallAborted, type CallContext, LiveCalls, withDeadline } from './call_context.js';
 import { codeOf, timedAgainstTimer } from './test_support.js';
 
 const never = new Promise<never>(() => undefined);
@@ -57,10 +57,10 @@ test('race gives the promise unless the call ends first; onAbort handlers run on
 });
 
 test('cancel ends a call at once with the given error (what close() does)', async () => {
-  const live = new Set<CallContext>();
+  const live = new LiveCalls();
   const call = withDeadline('op', 10_000, (ctx) => ctx.sleep(10_000), live);
   assert.is(live.size, 1);
-  for (const ctx of live) ctx.cancel(new PetrelError('CLOSED', 'closing'));
+  live.cancelAll(new PetrelError('CLOSED', 'closing'));
   assert.is(await codeOf(call), 'CLOSED');
   assert.is(live.size, 0);
 });

@@ -10,7 +10,7 @@
  * context itself) holding its promise's settle functions and its timer, and waiters register as
  * objects (AbortListener), not closures.
  */
-import { PetrelError } from '@petrel/base';
+import { IdMap, PetrelError } from '@petrel/base';
 
 /** Something waiting on a call (a request on the wire, a sleep) that must let go when the call ends. */
 export interface AbortListener {
@@ -155,6 +155,37 @@ export class CallContext {
 function noop(): void {}
 
 /**
+ * The calls in progress of one client, which `close()` cancels. An IdMap, not a Set: a Set
+ * churned at the rate of requests keeps its replaced tables, and every call they held, alive
+ * through young-generation collections (see IdMap).
+ */
+export class LiveCalls {
+  private readonly calls = new IdMap<CallContext>(4096);
+  private nextId = 1;
+
+  get size(): number {
+    return this.calls.size;
+  }
+
+  /** Adds `call`; the id to remove it with. */
+  add(call: CallContext): number {
+    const id = this.nextId++;
+    this.calls.set(id, call);
+    return id;
+  }
+
+  delete(id: number): void {
+    this.calls.delete(id);
+  }
+
+  /** Ends every call with `error`. */
+  cancelAll(error: PetrelError): void {
+    for (const call of this.calls.toArray()) call.cancel(error);
+    this.calls.clear();
+  }
+}
+
+/**
  * A call with its deadline: the context, the promise the caller holds, and the timer that ends it
  * with TIMEOUT. `succeed` and `fail` settle it (the first settling wins); at the deadline, or on
  * `cancel`, it rejects and aborts, so whatever the call waits on lets go.
@@ -165,11 +196,12 @@ export class TimedCall<T> extends CallContext {
   private rejectCall!: (error: unknown) => void;
   private timer: ReturnType<typeof setTimeout>;
   private settled = false;
+  private readonly liveId: number;
 
   constructor(
     operation: string,
     timeoutMs: number,
-    private readonly live: Set<CallContext> | undefined,
+    private readonly live: LiveCalls | undefined,
   ) {
     super(operation, timeoutMs);
     this.promise = new Promise<T>((resolve, reject) => {
@@ -177,7 +209,7 @@ export class TimedCall<T> extends CallContext {
       this.rejectCall = reject;
     });
     this.timer = setTimeout(onDeadline, timeoutMs, this);
-    live?.add(this);
+    this.liveId = live === undefined ? 0 : live.add(this);
   }
 
   get isSettled(): boolean {
@@ -220,7 +252,7 @@ export class TimedCall<T> extends CallContext {
     if (this.settled) return false;
     this.settled = true;
     clearTimeout(this.timer);
-    this.live?.delete(this);
+    this.live?.delete(this.liveId);
     return true;
   }
 }
@@ -237,7 +269,7 @@ export function withDeadline<T>(
   operation: string,
   timeoutMs: number,
   body: (context: CallContext) => Promise<T>,
-  live?: Set<CallContext>,
+  live?: LiveCalls,
 ): Promise<T> {
   const call = new TimedCall<T>(operation, timeoutMs, live);
   let outcome: Promise<T>;

@@ -8,7 +8,7 @@ import { PetrelError, initChecksum } from '@petrel/base';
 import { AdminClient } from './admin.js';
 import { canonicalAddress } from './address.js';
 import { invalid, nonNegativeIntegerOf, positiveIntegerOf, tableNameOf, timeoutOf } from './arguments.js';
-import { type CallContext, withDeadline } from './call_context.js';
+import { type CallContext, LiveCalls, withDeadline } from './call_context.js';
 import { ConnectionPool } from './connection_pool.js';
 import { MetaClient } from './meta_client.js';
 import { routingOf } from './meta_results.js';
@@ -29,7 +29,7 @@ export class PetrelClient {
   private readonly pool: ConnectionPool;
   private readonly meta: MetaClient;
   private readonly routings = new Map<number, TableRouting>();
-  private readonly live = new Set<CallContext>();
+  private readonly live = new LiveCalls();
   private closed = false;
 
   constructor(options: ClientOptions) {
@@ -88,8 +88,7 @@ export class PetrelClient {
     if (this.closed) return;
     this.closed = true;
     const error = new PetrelError('CLOSED', 'the client was closed');
-    for (const context of [...this.live]) context.cancel(error);
-    this.live.clear();
+    this.live.cancelAll(error);
     this.pool.close();
   }
 }

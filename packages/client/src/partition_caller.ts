@@ -22,7 +22,7 @@
 import { PetrelError } from '@petrel/base';
 import type { ErrorInfo, RequestBodies, RequestName, ResponseBodies } from '@petrel/protocol';
 import { MAX_TIMEOUT_MS } from './arguments.js';
-import { CallAborted, type CallContext, TimedCall, withDeadline } from './call_context.js';
+import { CallAborted, type CallContext, type LiveCalls, TimedCall, withDeadline } from './call_context.js';
 import type { ConnectionPool } from './connection_pool.js';
 import type { TableRouting } from './routing.js';
 import type { PartitionConfig } from './types.js';
@@ -53,7 +53,7 @@ export class PartitionCaller {
     readonly routing: TableRouting,
     private readonly pool: ConnectionPool,
     readonly defaultTimeoutMs: number,
-    private readonly live: Set<CallContext>,
+    private readonly live: LiveCalls,
   ) {}
 
   /**
@@ -211,7 +211,7 @@ class UnaryCall<N extends CallName, T> extends TimedCall<T> implements ResponseW
     timeoutMs: number,
     private readonly retryIfMaybeApplied: boolean,
     private readonly pick: (response: ResponseBodies[N]) => T,
-    live: Set<CallContext>,
+    live: LiveCalls,
   ) {
     super(name, timeoutMs, live);
   }

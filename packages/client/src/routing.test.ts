@@ -7,7 +7,7 @@ import { PetrelError } from '@petrel/base';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FakeCluster } from '../../../test/lib/fake_cluster/index.js';
-import { CallContext } from './call_context.js';
+import { CallContext, LiveCalls } from './call_context.js';
 import { PetrelClient } from './client.js';
 import type { MetaClient } from './meta_client.js';
 import { TableRouting } from './routing.js';
@@ -210,7 +210,7 @@ test('a routing answer with an older ballot never replaces a newer cached one', 
       ],
     },
     1000,
-    new Set(),
+    new LiveCalls(),
   );
   answers.push({
     table,
@@ -227,7 +227,7 @@ test('a routing answer with an older ballot never replaces a newer cached one', 
   assert.is(await codeOf(routing.refresh(context)), 'APP_NOT_EXIST', 'another table under the name');
   let refreshed = 0;
   const counting = { call: async () => (refreshed++, { table, partitions: [{ index: 0, ballot: 9, primary: 'c:1', secondaries: [] }, { index: 1, ballot: 9, primary: 'c:1', secondaries: [] }] }) } as unknown as MetaClient;
-  const other = new TableRouting(counting, { table, partitions: [{ index: 0, ballot: 5, primary: 'a:1', secondaries: [] }, { index: 1, ballot: 7, primary: 'a:1', secondaries: [] }] }, 1000, new Set());
+  const other = new TableRouting(counting, { table, partitions: [{ index: 0, ballot: 5, primary: 'a:1', secondaries: [] }, { index: 1, ballot: 7, primary: 'a:1', secondaries: [] }] }, 1000, new LiveCalls());
   await other.refreshAfter(1, 6, context);
   assert.is(refreshed, 0, 'a newer ballot than the refused one is cached: no query');
   await other.refreshAfter(0, 5, context);

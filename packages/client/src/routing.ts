@@ -13,7 +13,7 @@
  *   this name (dropped and created again), or reports it dropped.
  */
 import { PetrelError } from '@petrel/base';
-import type { CallContext } from './call_context.js';
+import type { CallContext, LiveCalls } from './call_context.js';
 import { withDeadline } from './call_context.js';
 import type { MetaClient } from './meta_client.js';
 import { type Routing, routingOf } from './meta_results.js';
@@ -32,7 +32,7 @@ export class TableRouting {
     private readonly meta: MetaClient,
     routing: Routing,
     private readonly refreshTimeoutMs: number,
-    private readonly live: Set<CallContext>,
+    private readonly live: LiveCalls,
   ) {
     this.table = routing.table;
     this.partitions = routing.partitions;

@@ -16,7 +16,7 @@
  *   every request on the wire as "may have been applied" (RequestFailure.delivery), which the
  *   retry policy needs to know.
  */
-import { PetrelError, isErrorCode } from '@petrel/base';
+import { IdMap, PetrelError, isErrorCode } from '@petrel/base';
 import {
   type ClusterMessageName,
   type Connection,
@@ -102,7 +102,8 @@ const HELLO_REQUEST_ID = 0;
 
 export class Session {
   private nextRequestId = 1;
-  private readonly pending = new Map<number, Pending>();
+  /** Requests on the wire by id (an IdMap: see there why not a Map). */
+  private readonly pending: IdMap<Pending>;
   private queue: Pending[] = [];
   private queueHead = 0;
   private queued = 0;
@@ -117,6 +118,7 @@ export class Session {
     readonly serverName: string,
     private readonly options: SessionOptions,
   ) {
+    this.pending = new IdMap(Math.min(65_536, 2 * options.maxInFlight));
     connection.onMessage((message) => this.receive(message));
     connection.onClose((code, reason) => this.handleClose(code, reason));
   }
@@ -351,7 +353,7 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     const why = `the connection to ${this.address} closed (${code}${reason === '' ? '' : ` ${reason}`})`;
-    const sent = [...this.pending.values()];
+    const sent = this.pending.toArray().sort((a, b) => a.requestId - b.requestId);
     this.pending.clear();
     this.inFlight = 0;
     const waiting = this.queue.slice(this.queueHead);

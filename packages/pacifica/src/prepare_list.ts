@@ -86,10 +86,10 @@ export class PrepareList {
   /** Holds `entry` at its decree, replacing any version there. The decree must be uncommitted. */
   put(entry: PrepareEntry): void {
     const decree = entry.mutation.decree;
-    assert(decree > this.committedDecree, `prepare of committed decree ${decree} (committed ${this.committedDecree})`);
+    if (decree <= this.committedDecree) assert(false, `prepare of committed decree ${decree} (committed ${this.committedDecree})`);
     const existing = this.entries.get(decree);
-    assert(existing === undefined || existing.mutation.ballot <= entry.mutation.ballot, `decree ${decree}: a lower ballot cannot replace a higher one`);
-    assert(existing !== undefined || this.canPrepare(decree), `prepare list full (limit ${this.limit})`);
+    if (existing !== undefined && existing.mutation.ballot > entry.mutation.ballot) assert(false, `decree ${decree}: a lower ballot cannot replace a higher one`);
+    if (existing === undefined && !this.canPrepare(decree)) assert(false, `prepare list full (limit ${this.limit})`);
     this.entries.set(decree, entry);
     if (decree > this.highest) this.highest = decree;
     this.evict();

@@ -387,14 +387,14 @@ export class ReplicaCore {
 
   onApplied(now: number, decree: number, results: readonly Uint8Array[]): void {
     if (decree <= this.appliedValue) return;
-    assert(decree === this.appliedValue + 1, `${this.gpid}: applied ${decree} after ${this.appliedValue}`);
+    if (decree !== this.appliedValue + 1) assert(false, `${this.gpid}: applied ${decree} after ${this.appliedValue}`);
     this.appliedValue = decree;
     const waiting = this.primary?.replies.get(decree);
     if (waiting !== undefined) {
       this.primary!.replies.delete(decree);
       for (const reply of waiting) {
         const result = results[reply.index];
-        assert(result !== undefined, `no result for write ${reply.index} of decree ${decree}`);
+        if (result === undefined) assert(false, `no result for write ${reply.index} of decree ${decree}`);
         this.host.emit({ type: 'send', to: reply.client, message: { type: 'clientReply', gpid: this.gpid, requestId: reply.requestId, result, decree } });
       }
     }
@@ -1016,7 +1016,7 @@ export class ReplicaCore {
     const limit = Math.min(decree, this.list.contiguousEnd());
     if (limit <= this.list.committed) return;
     for (const entry of this.list.commitTo(limit)) {
-      assert(entry.mutation.decree === this.applyEmitted + 1, `${this.gpid}: apply ${entry.mutation.decree} after ${this.applyEmitted}`);
+      if (entry.mutation.decree !== this.applyEmitted + 1) assert(false, `${this.gpid}: apply ${entry.mutation.decree} after ${this.applyEmitted}`);
       this.applyEmitted = entry.mutation.decree;
       this.host.emit({ type: 'apply', gpid: this.gpid, incarnation: this.incarnation, mutation: entry.mutation });
     }

@@ -200,9 +200,10 @@ export function writeMessage(writer: BufferWriter, message: Message): void {
 
 /** The bytes of one message. */
 export function encodeMessage(message: Message): Buffer {
-  const writer = new BufferWriter(64);
+  // Most messages fit in 256 bytes (a pool slice, no copy at the end); bigger ones grow.
+  const writer = new BufferWriter(256);
   writeMessage(writer, message);
-  return writer.toBuffer();
+  return writer.take();
 }
 
 /**
@@ -227,10 +228,6 @@ export function decodeMessage(data: Uint8Array): Message {
   return message;
 }
 
-/**
- * Reads just the type id and request id of a message, for answering one whose body could not be
- * decoded. Undefined when even those are unreadable.
- */
 /** A peer's opening `hello`: this build's protocol versions and the peer's name. */
 export function encodeHello(peerName: string, requestId = 0): Buffer {
   return encodeMessage({ kind: 'request', name: 'hello', requestId, body: { protocolVersion: PROTOCOL_VERSION, minProtocolVersion: MIN_PROTOCOL_VERSION, peerName } });
@@ -259,6 +256,10 @@ export function withRequestId(message: Uint8Array, requestId: number): Buffer {
   return out;
 }
 
+/**
+ * Reads just the type id and request id of a message, for answering one whose body could not be
+ * decoded. Undefined when even those are unreadable.
+ */
 export function peekEnvelope(data: Uint8Array): { typeId: number; requestId: number } | undefined {
   try {
     const reader = new BufferReader(data, 'INVALID_ARGUMENT', 'message');

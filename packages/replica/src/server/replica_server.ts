@@ -10,7 +10,7 @@
  *
  * Its node id is its listen address: that is how the meta and the other servers name it.
  */
-import { type Clock, MetricsRegistry, PetrelError, SystemClock, type Vfs, isPetrelError, joinPath, nodeVfs, startStatusServer } from '@petrel/base';
+import { type Clock, IdMap, MetricsRegistry, PetrelError, SystemClock, type Vfs, isPetrelError, joinPath, nodeVfs, startStatusServer } from '@petrel/base';
 import {
   type Checkpoint,
   type Gpid,
@@ -139,7 +139,8 @@ export class ReplicaServer {
   private metaIndex = 0;
   /** A leader a standby named: tried next, before the rotation goes on. */
   private namedLeader: string | undefined;
-  private readonly clients = new Map<number, PendingClient>();
+  /** Client requests being served, by internal id (an IdMap: see there why not a Map). */
+  private readonly clients = new IdMap<PendingClient>(8192);
   /** Every table as the meta last said: dropped ones get APP_NOT_EXIST; envs set policies. */
   private readonly tables = new Map<number, { status: string; envs: Record<string, string>; envsKey: string; policy: TablePolicy }>();
   private readonly throttles = new Map<Gpid, { count: Throttle; bytes: Throttle }>();
@@ -736,9 +737,9 @@ export class ReplicaServer {
 
   private onInbound(peer: Peer, bytes: Buffer): void {
     if (this.stopped) return;
-    const head = peekEnvelope(bytes);
-    if (head === undefined) throw new PetrelError('INVALID_ARGUMENT', 'a message too short for its envelope');
-    if (isClusterTypeId(head.typeId)) {
+    if (bytes.length < 3) throw new PetrelError('INVALID_ARGUMENT', 'a message too short for its envelope');
+    const typeId = bytes.readUInt16BE(0);
+    if (isClusterTypeId(typeId)) {
       const envelope = decodeClusterMessage(bytes);
       if (envelope.typeId === CLUSTER_TYPE_IDS.replicaMessage) {
         if (peer.name === undefined) throw new PetrelError('INVALID_ARGUMENT', 'a replica server must say hello first');
@@ -757,6 +758,8 @@ export class ReplicaServer {
     } catch (error) {
       if (!isPetrelError(error)) throw error;
       // A request we cannot read: answer with its error if we can tell which request it was.
+      const head = peekEnvelope(bytes);
+      if (head === undefined) throw error;
       peer.connection.send(encodeMessage({ kind: 'error', requestId: head.requestId, body: { requestType: head.typeId, error: { code: error.code, message: error.message } } }));
       return;
     }
@@ -766,7 +769,7 @@ export class ReplicaServer {
       peer.connection.send(encodeHelloResponse(message.body, message.requestId, this.address));
       return;
     }
-    this.onClientRequest(peer, message, head.typeId);
+    this.onClientRequest(peer, message, typeId);
   }
 
   private refuse(peer: Peer | PendingClient, requestId: number, typeId: number, code: PetrelError['code'], text: string): void {
