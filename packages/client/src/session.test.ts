@@ -24,7 +24,8 @@ test('requests to a server share one connection and travel many to a frame', () 
       messages += session.counters.messagesSent;
     }
     assert.ok(messages >= 4000);
-    assert.ok(frames * 20 < messages, `${messages} messages in ${frames} frames`);
+    // Frames are cut every 16 messages (the transport's maxFrameMessages); most are full.
+    assert.ok(frames * 10 < messages, `${messages} messages in ${frames} frames`);
   }));
 
 test('the in-flight window and the queue are bounded; past both a call fails with APP_BUSY without sending', () =>

@@ -6,6 +6,13 @@
  * messages (measured here: ~70k frames/s each way through `ws`). Incoming frames are split and each
  * message handed to `onMessage`.
  *
+ * A frame also goes out as soon as `maxFrameMessages` messages are queued, without waiting for the
+ * turn to end: a turn that answers a frame of 64 requests would otherwise keep all 64 answers until
+ * the last is ready, while the peer sits idle, and the two sides would take turns instead of
+ * working at once. Cut every 16 messages, the peer starts on the first answers while this side
+ * makes the rest (bench:wire, @petrel/client gets with 64 in flight: 1.5–1.7× the throughput of
+ * one frame per turn on this 2-core machine; of 4, 8, 16 and 32, 16 did best).
+ *
  * Bounded: the bytes queued here plus those the socket has not sent yet are limited
  * (`maxQueuedBytes`); `send` refuses a message past the limit (returns false), and the caller
  * answers back-pressure (a server replies APP_BUSY, a client waits or fails the call).
@@ -24,12 +31,15 @@ export interface ConnectionLimits {
   maxMessageBytes: number;
   /** Outgoing bytes buffered (here and in the socket) before `send` refuses (default 256 MiB). */
   maxQueuedBytes: number;
+  /** Messages queued that make a frame go out before the turn ends (default 16). */
+  maxFrameMessages: number;
 }
 
 export const DEFAULT_LIMITS: ConnectionLimits = {
   maxFrameBytes: 64 * 2 ** 20,
   maxMessageBytes: 64 * 2 ** 20,
   maxQueuedBytes: 256 * 2 ** 20,
+  maxFrameMessages: 16,
 };
 
 export type CloseHandler = (code: number, reason: string) => void;
@@ -85,7 +95,7 @@ export class Connection {
     if (message.length > this.limits.maxMessageBytes || this.pendingBytes + size > this.limits.maxQueuedBytes) return false;
     this.queue.push(message);
     this.queuedBytes += size;
-    if (this.queuedBytes >= this.limits.maxFrameBytes) this.flush();
+    if (this.queuedBytes >= this.limits.maxFrameBytes || this.queue.length >= this.limits.maxFrameMessages) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());

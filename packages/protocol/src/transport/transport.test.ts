@@ -40,8 +40,8 @@ test('a batch round-trips any messages, and bad batches are INVALID_ARGUMENT', (
 });
 
 test('messages sent in one turn travel as one frame, in order, both ways', async () => {
-  const { listener, accepted } = await echoServer();
-  const client = await connect(listener.address);
+  const { listener, accepted } = await echoServer({ maxFrameMessages: 10_000 });
+  const client = await connect(listener.address, { limits: { maxFrameMessages: 10_000 } });
   const received: number[] = [];
   const done = new Promise<void>((resolve) =>
     client.onMessage((message) => {
@@ -60,6 +60,31 @@ test('messages sent in one turn travel as one frame, in order, both ways', async
   assert.is(client.counters.messagesSent, 1000);
   assert.is(accepted[0]?.counters.framesReceived, 1);
   assert.ok((accepted[0]?.counters.framesSent ?? 0) <= 2, 'replies made in one turn go back as one frame');
+  client.close();
+  await listener.close();
+});
+
+test('a frame goes out every maxFrameMessages messages, before the turn ends; order is kept', async () => {
+  const { listener, accepted } = await echoServer();
+  const client = await connect(listener.address);
+  const received: number[] = [];
+  const done = new Promise<void>((resolve) =>
+    client.onMessage((message) => {
+      received.push(message.readUInt32BE(0));
+      if (received.length === 100) resolve();
+    }),
+  );
+  for (let i = 0; i < 100; i++) {
+    const message = Buffer.alloc(100);
+    message.writeUInt32BE(i, 0);
+    assert.ok(client.send(message));
+    if (i === 15) assert.is(client.counters.framesSent, 1, 'the 16th message sends the first frame at once');
+  }
+  assert.is(client.counters.framesSent, 6, 'six full frames within the turn');
+  await done;
+  assert.equal(received, Array.from({ length: 100 }, (_, i) => i));
+  assert.is(client.counters.framesSent, 7, 'the last 4 messages at the end of the turn');
+  assert.is(accepted[0]?.counters.framesReceived, 7);
   client.close();
   await listener.close();
 });
@@ -90,7 +115,8 @@ test('garbage, text, oversize frames each close that connection with a reason; o
 
 test('send refuses, without sending anything, past maxQueuedBytes', async () => {
   const { listener } = await echoServer();
-  const client = await connect(listener.address, { limits: { maxQueuedBytes: 10_000 } });
+  // One frame per turn, so that the messages stay queued here until the limit is met.
+  const client = await connect(listener.address, { limits: { maxQueuedBytes: 10_000, maxFrameMessages: 10_000 } });
   let accepted = 0;
   for (let i = 0; i < 200; i++) if (client.send(Buffer.alloc(100))) accepted++;
   assert.ok(accepted > 50 && accepted < 200, `accepted ${accepted}`);
