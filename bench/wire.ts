@@ -4,10 +4,13 @@
  *
  *   (a) a bare `ws` echo server and client, one message per frame: the floor;
  *   (c) the Petrel transport echoing the same messages, which coalesces the messages of one
- *       event-loop turn into one frame;
+ *       event-loop turn into frames (a frame every 16 messages: packages/protocol/doc/transport.md);
  *   (b) @petrel/client doing `get` of 100-byte values against one replica server: a real cluster
  *       (meta + 2 replica servers as processes; a 1-partition table with 2 replicas, since writes
  *       need 2 members), so that every get goes to the one primary. The target is (b) ≥ 2 × (a).
+ *
+ * Each exchange runs 1 s (0.5 s with --quick) before it is measured, so that both sides' code is
+ * compiled, then `seconds`.
  *
  *   npm run bench:wire [-- --quick]
  */
@@ -24,6 +27,53 @@ import { quick, report, round, table } from './lib/report.js';
 const PAYLOAD_BYTES = 100;
 const IN_FLIGHT = 64;
 const seconds = quick ? 2 : 5;
+/** Each exchange runs this long before it is measured (JIT warm-up on both sides), then `seconds`. */
+const warmupSeconds = quick ? 0.5 : 1;
+
+/** Counts completions from the end of the warm-up on. */
+class Meter {
+  private readonly warmUntil = performance.now() + warmupSeconds * 1000;
+  private startedAt = 0;
+  private endedAt = 0;
+  count = 0;
+
+  /** `onStart` runs when the warm-up ends and counting begins. */
+  constructor(private readonly onStart: () => void = () => undefined) {}
+
+  /** Records one completion; false once the measured time is over. */
+  tick(): boolean {
+    const now = performance.now();
+    if (this.startedAt === 0) {
+      if (now < this.warmUntil) return true;
+      this.startedAt = now;
+      this.onStart();
+    }
+    if (this.endedAt !== 0) return false;
+    this.count++;
+    if (now - this.startedAt < seconds * 1000) return true;
+    this.endedAt = now;
+    return false;
+  }
+
+  get done(): boolean {
+    return this.endedAt !== 0;
+  }
+
+  rate(): number {
+    return this.count / ((this.endedAt - this.startedAt) / 1000);
+  }
+}
+
+function waitUntilDone(meter: Meter): Promise<void> {
+  return new Promise((resolve) => {
+    const poll = setInterval(() => {
+      if (meter.done) {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 20);
+  });
+}
 
 async function startServer(mode: 'ws' | 'petrel') {
   const child = fork(join(import.meta.dirname, 'lib', 'echo_server.ts'), [mode], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
@@ -39,17 +89,13 @@ async function bareWs(port: number): Promise<number> {
   const socket = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
   await new Promise((resolve, reject) => (socket.once('open', resolve), socket.once('error', reject)));
   const payload = Buffer.alloc(PAYLOAD_BYTES, 1);
-  let completed = 0;
-  let running = true;
+  const meter = new Meter();
   socket.on('message', () => {
-    completed++;
-    if (running) socket.send(payload, { binary: true, compress: false });
+    if (meter.tick()) socket.send(payload, { binary: true, compress: false });
   });
-  const started = performance.now();
   for (let i = 0; i < IN_FLIGHT; i++) socket.send(payload, { binary: true, compress: false });
-  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-  running = false;
-  const rate = completed / ((performance.now() - started) / 1000);
+  await waitUntilDone(meter);
+  const rate = meter.rate();
   socket.terminate();
   return rate;
 }
@@ -58,17 +104,13 @@ async function bareWs(port: number): Promise<number> {
 async function petrelTransport(port: number): Promise<{ rate: number; messagesPerFrame: number }> {
   const connection = await connect(`127.0.0.1:${port}`);
   const payload = Buffer.alloc(PAYLOAD_BYTES, 1);
-  let completed = 0;
-  let running = true;
+  const meter = new Meter();
   connection.onMessage(() => {
-    completed++;
-    if (running) connection.send(payload);
+    if (meter.tick()) connection.send(payload);
   });
-  const started = performance.now();
   for (let i = 0; i < IN_FLIGHT; i++) connection.send(payload);
-  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-  running = false;
-  const rate = completed / ((performance.now() - started) / 1000);
+  await waitUntilDone(meter);
+  const rate = meter.rate();
   const { messagesSent, framesSent } = connection.counters;
   connection.terminate();
   return { rate, messagesPerFrame: messagesSent / Math.max(1, framesSent) };
@@ -101,24 +143,22 @@ async function clientGets(): Promise<{ rate: number; messagesPerFrame: number }>
       const value = Buffer.alloc(PAYLOAD_BYTES, 7);
       const keys = 1000;
       for (let i = 0; i < keys; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => wire.set(`h${i + j}`, 's', value)));
-      let completed = 0;
-      let running = true;
-      const framesBefore = client.sessions().reduce((sum, session) => sum + (session.counters.framesReceived), 0);
-      const started = performance.now();
+      const framesReceived = (): number => client.sessions().reduce((sum, session) => sum + session.counters.framesReceived, 0);
+      let framesBefore = 0;
+      const meter = new Meter(() => (framesBefore = framesReceived()));
       await Promise.all(
         Array.from({ length: IN_FLIGHT }, async (_, lane) => {
           let i = lane;
-          while (running) {
+          for (;;) {
             await wire.get(`h${i % keys}`, 's');
-            completed++;
             i += IN_FLIGHT;
-            if (performance.now() - started > seconds * 1000) running = false;
+            if (!meter.tick()) break;
           }
         }),
       );
-      const elapsed = (performance.now() - started) / 1000;
-      const frames = client.sessions().reduce((sum, session) => sum + (session.counters.framesReceived), 0) - framesBefore;
-      return { rate: completed / elapsed, messagesPerFrame: frames > 0 ? completed / frames : Number.NaN };
+      const rate = meter.rate();
+      const frames = framesReceived() - framesBefore;
+      return { rate, messagesPerFrame: frames > 0 ? meter.count / frames : Number.NaN };
     } finally {
       await client.close();
     }
