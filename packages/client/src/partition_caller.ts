@@ -35,7 +35,7 @@ const ROUTING_MIN_AGE_AFTER_REFUSAL_MS = 10;
 /** … nor after a connection failure. */
 const ROUTING_MIN_AGE_AFTER_NETWORK_FAILURE_MS = 50;
 
-type RoutedRequest<N extends RequestName> = RequestBodies[N] extends { request: infer R } ? R : never;
+export type RoutedRequest<N extends RequestName> = RequestBodies[N] extends { request: infer R } ? R : never;
 type CallName = Exclude<RequestName, 'hello'>;
 
 /** A failed attempt, from which the retry loop goes on. */

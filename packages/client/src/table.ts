@@ -15,6 +15,7 @@ import {
   type Filter as WireFilter,
   type MultiGetRequest,
   type MutateOperation,
+  type ResponseBodies,
   hashKeyScanBounds,
   partitionIndex,
   sortKeyOf,
@@ -37,7 +38,7 @@ import {
 } from './arguments.js';
 import { batchDel, batchGet, batchSet } from './batch.js';
 import type { CallContext } from './call_context.js';
-import { type PartitionCaller, throwIfError } from './partition_caller.js';
+import { type PartitionCaller, type RoutedRequest, throwIfError } from './partition_caller.js';
 import { scanHashKey, unorderedScanners } from './scanner.js';
 import type {
   Bytes,
@@ -149,23 +150,11 @@ export class TableClient implements Table {
   }
 
   get(hashKey: Bytes, sortKey: Bytes, o?: Timeout): Promise<Buffer | null> {
-    try {
-      const options = optionsOf(o);
-      const request = { hashKey: toHashKey(hashKey, true), sortKey: toBuffer(sortKey, 'sortKey') };
-      return this.caller.invoke('get', this.partitionOf(request.hashKey, request.sortKey), request, this.timeoutOf(options), true, valueOf);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.readKey('get', hashKey, sortKey, o, valueOf);
   }
 
   exist(hashKey: Bytes, sortKey: Bytes, o?: Timeout): Promise<boolean> {
-    try {
-      const options = optionsOf(o);
-      const request = { hashKey: toHashKey(hashKey, true), sortKey: toBuffer(sortKey, 'sortKey') };
-      return this.caller.invoke('exist', this.partitionOf(request.hashKey, request.sortKey), request, this.timeoutOf(options), true, existsOf);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.readKey('exist', hashKey, sortKey, o, existsOf);
   }
 
   del(hashKey: Bytes, sortKey: Bytes, o?: Timeout): Promise<void> {
@@ -180,10 +169,15 @@ export class TableClient implements Table {
   }
 
   ttl(hashKey: Bytes, sortKey: Bytes, o?: Timeout): Promise<number | null> {
+    return this.readKey('ttl', hashKey, sortKey, o, ttlSecondsOf);
+  }
+
+  /** get, exist and ttl: one key's read, its result `pick` of the response; argument errors reject. */
+  private readKey<N extends 'get' | 'exist' | 'ttl', T>(name: N, hashKey: Bytes, sortKey: Bytes, o: Timeout | undefined, pick: (response: ResponseBodies[N]) => T): Promise<T> {
     try {
       const options = optionsOf(o);
       const request = { hashKey: toHashKey(hashKey, true), sortKey: toBuffer(sortKey, 'sortKey') };
-      return this.caller.invoke('ttl', this.partitionOf(request.hashKey, request.sortKey), request, this.timeoutOf(options), true, ttlSecondsOf);
+      return this.caller.invoke(name, this.partitionOf(request.hashKey, request.sortKey), request as RoutedRequest<N>, this.timeoutOf(options), true, pick);
     } catch (error) {
       return Promise.reject(error);
     }
