@@ -3,11 +3,12 @@
  * leave soon (requests in flight on a connection, a server's pending client requests).
  *
  * Why not a `Map`: a Map churned by set/delete is rehashed every few dozen operations, and V8
- * keeps each replaced hash table linked to its successor, entries and all. Once one of those
- * tables has been promoted to the old generation, every young table after it, and every value they
- * held, survives the young-generation collections until the next full collection: measured on the
- * client's get path, 40 % of the young generation survived each scavenge, which made garbage
- * collection a quarter of the client's CPU time. Here an id lives in a fixed slot array (the slot
+ * links each replaced hash table to its successor (for iterators still walking the old one).
+ * Once one of those tables has been promoted to the old generation, the young tables after it,
+ * and the values they held, survive the young-generation collections until the next full one —
+ * that is our reading of what we measured on the client's get path: 40 % of the young generation
+ * survived each scavenge (`--trace-gc-nvp`), and garbage collection took a quarter of the client's
+ * CPU time; with this class in place of the Map and the Set of calls in flight, 1.6 %. Here an id lives in a fixed slot array (the slot
  * of `id & mask`), cleared on delete, so nothing links the requests together; an id whose slot is
  * taken by an older id still present (a slow request among many fast ones) goes to an overflow Map,
  * which stays small and rarely changes.
