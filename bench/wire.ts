@@ -30,12 +30,14 @@ const seconds = quick ? 2 : 5;
 /** Each exchange runs this long before it is measured (JIT warm-up on both sides), then `seconds`. */
 const warmupSeconds = quick ? 0.5 : 1;
 
-/** Counts completions from the end of the warm-up on. */
+/** Counts completions from the end of the warm-up on; `finished` resolves when the measured time is over. */
 class Meter {
   private readonly warmUntil = performance.now() + warmupSeconds * 1000;
   private startedAt = 0;
   private endedAt = 0;
   count = 0;
+  private end: () => void = () => undefined;
+  readonly finished = new Promise<void>((resolve) => (this.end = resolve));
 
   /** `onStart` runs when the warm-up ends and counting begins. */
   constructor(private readonly onStart: () => void = () => undefined) {}
@@ -52,27 +54,13 @@ class Meter {
     this.count++;
     if (now - this.startedAt < seconds * 1000) return true;
     this.endedAt = now;
+    this.end();
     return false;
-  }
-
-  get done(): boolean {
-    return this.endedAt !== 0;
   }
 
   rate(): number {
     return this.count / ((this.endedAt - this.startedAt) / 1000);
   }
-}
-
-function waitUntilDone(meter: Meter): Promise<void> {
-  return new Promise((resolve) => {
-    const poll = setInterval(() => {
-      if (meter.done) {
-        clearInterval(poll);
-        resolve();
-      }
-    }, 20);
-  });
 }
 
 async function startServer(mode: 'ws' | 'petrel') {
@@ -94,7 +82,7 @@ async function bareWs(port: number): Promise<number> {
     if (meter.tick()) socket.send(payload, { binary: true, compress: false });
   });
   for (let i = 0; i < IN_FLIGHT; i++) socket.send(payload, { binary: true, compress: false });
-  await waitUntilDone(meter);
+  await meter.finished;
   const rate = meter.rate();
   socket.terminate();
   return rate;
@@ -109,7 +97,7 @@ async function petrelTransport(port: number): Promise<{ rate: number; messagesPe
     if (meter.tick()) connection.send(payload);
   });
   for (let i = 0; i < IN_FLIGHT; i++) connection.send(payload);
-  await waitUntilDone(meter);
+  await meter.finished;
   const rate = meter.rate();
   const { messagesSent, framesSent } = connection.counters;
   connection.terminate();

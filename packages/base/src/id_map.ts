@@ -40,7 +40,7 @@ export class IdMap<V> {
       this.values[slot] = value;
       return;
     }
-    if (this.ids[slot] === -1 && !this.overflow.has(id)) {
+    if (this.ids[slot] === -1 && (this.overflow.size === 0 || !this.overflow.has(id))) {
       this.ids[slot] = id;
       this.values[slot] = value;
       this.count++;

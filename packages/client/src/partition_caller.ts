@@ -51,7 +51,8 @@ function identity<T>(value: T): T {
 export class PartitionCaller {
   constructor(
     readonly routing: TableRouting,
-    private readonly pool: ConnectionPool,
+    /** @internal */
+    readonly pool: ConnectionPool,
     readonly defaultTimeoutMs: number,
     private readonly live: LiveCalls,
   ) {}
@@ -71,11 +72,6 @@ export class PartitionCaller {
     const call = new UnaryCall<N, T>(this, name, partitionIndex, request, timeoutMs, retryIfMaybeApplied, pick, this.live);
     call.start();
     return call.promise;
-  }
-
-  /** @internal */
-  get connections(): ConnectionPool {
-    return this.pool;
   }
 
   /** Runs a call made of several requests (delRange, batches) under one deadline. */
@@ -220,7 +216,7 @@ class UnaryCall<N extends CallName, T> extends TimedCall<T> implements ResponseW
     const routing = this.caller.routing;
     if (!routing.isStale) {
       const config = routing.cached(this.partitionIndex);
-      const session = config.primary === null ? undefined : this.caller.connections.openSession(config.primary);
+      const session = config.primary === null ? undefined : this.caller.pool.openSession(config.primary);
       if (session !== undefined) {
         this.config = config;
         try {
@@ -236,14 +232,11 @@ class UnaryCall<N extends CallName, T> extends TimedCall<T> implements ResponseW
 
   responded(body: unknown): void {
     if (this.isSettled) return;
-    let result: T;
     try {
-      result = this.pick(body as ResponseBodies[N]);
+      this.succeed(this.pick(body as ResponseBodies[N]));
     } catch (error) {
       this.fail(error);
-      return;
     }
-    this.succeed(result);
   }
 
   failed(error: unknown): void {

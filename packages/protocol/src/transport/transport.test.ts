@@ -39,22 +39,31 @@ test('a batch round-trips any messages, and bad batches are INVALID_ARGUMENT', (
   assert.throws(() => decodeBatch(encodeBatch([Buffer.alloc(20)]), 10, () => undefined), /over the limit/);
 });
 
+/** Collects the numbers the echo sends back; `all` resolves once `count` have come. */
+function collectEchoes(client: Connection, count: number): { received: number[]; all: Promise<void> } {
+  const received: number[] = [];
+  const all = new Promise<void>((resolve) =>
+    client.onMessage((message) => {
+      received.push(message.readUInt32BE(0));
+      if (received.length === count) resolve();
+    }),
+  );
+  return { received, all };
+}
+
+/** A 100-byte message carrying `i`. */
+function numbered(i: number): Buffer {
+  const message = Buffer.alloc(100);
+  message.writeUInt32BE(i, 0);
+  return message;
+}
+
 test('messages sent in one turn travel as one frame, in order, both ways', async () => {
   const { listener, accepted } = await echoServer({ maxFrameMessages: 10_000 });
   const client = await connect(listener.address, { limits: { maxFrameMessages: 10_000 } });
-  const received: number[] = [];
-  const done = new Promise<void>((resolve) =>
-    client.onMessage((message) => {
-      received.push(message.readUInt32BE(0));
-      if (received.length === 1000) resolve();
-    }),
-  );
-  for (let i = 0; i < 1000; i++) {
-    const message = Buffer.alloc(100);
-    message.writeUInt32BE(i, 0);
-    assert.ok(client.send(message));
-  }
-  await done;
+  const { received, all } = collectEchoes(client, 1000);
+  for (let i = 0; i < 1000; i++) assert.ok(client.send(numbered(i)));
+  await all;
   assert.equal(received, Array.from({ length: 1000 }, (_, i) => i));
   assert.is(client.counters.framesSent, 1);
   assert.is(client.counters.messagesSent, 1000);
@@ -67,21 +76,13 @@ test('messages sent in one turn travel as one frame, in order, both ways', async
 test('a frame goes out every maxFrameMessages messages, before the turn ends; order is kept', async () => {
   const { listener, accepted } = await echoServer();
   const client = await connect(listener.address);
-  const received: number[] = [];
-  const done = new Promise<void>((resolve) =>
-    client.onMessage((message) => {
-      received.push(message.readUInt32BE(0));
-      if (received.length === 100) resolve();
-    }),
-  );
+  const { received, all } = collectEchoes(client, 100);
   for (let i = 0; i < 100; i++) {
-    const message = Buffer.alloc(100);
-    message.writeUInt32BE(i, 0);
-    assert.ok(client.send(message));
+    assert.ok(client.send(numbered(i)));
     if (i === 15) assert.is(client.counters.framesSent, 1, 'the 16th message sends the first frame at once');
   }
   assert.is(client.counters.framesSent, 6, 'six full frames within the turn');
-  await done;
+  await all;
   assert.equal(received, Array.from({ length: 100 }, (_, i) => i));
   assert.is(client.counters.framesSent, 7, 'the last 4 messages at the end of the turn');
   assert.is(accepted[0]?.counters.framesReceived, 7);
