@@ -4,7 +4,7 @@
  *
  *   (a) a bare `ws` echo server and client, one message per frame: the floor;
  *   (c) the Petrel transport echoing the same messages, which coalesces the messages of one
- *       event-loop turn into frames (a frame every 16 messages: packages/protocol/doc/transport.md);
+ *       event-loop turn into frames (a frame every 32 messages: packages/protocol/doc/transport.md);
  *   (b) @petrel/client doing `get` of 100-byte values against one replica server: a real cluster
  *       (meta + 2 replica servers as processes; a 1-partition table with 2 replicas, since writes
  *       need 2 members), so that every get goes to the one primary. The target is (b) ≥ 2 × (a).

@@ -324,27 +324,33 @@ export class BufferReader {
   }
 
   varint32(): number {
+    // Multiplies rather than shifts (a shift would wrap at 2^31) and keeps `scale` by hand: `2 ** shift`
+    // compiles to a call of the generic pow, which showed in profiles of the request path.
     let result = 0;
+    let scale = 1;
     for (let shift = 0; shift < 35; shift += 7) {
       if (this.position >= this.end) this.fail('truncated varint');
       const byte = this.buffer[this.position++] as number;
       if (shift === 28 && byte > 0x0f) this.fail('varint32 overflows 32 bits');
-      result += (byte & 0x7f) * 2 ** shift;
+      result += (byte & 0x7f) * scale;
       if (byte < 128) return result;
+      scale *= 128;
     }
     return this.fail('varint32 longer than 5 bytes');
   }
 
   varint64(): number {
     let result = 0;
+    let scale = 1;
     for (let shift = 0; shift < 56; shift += 7) {
       if (this.position >= this.end) this.fail('truncated varint');
       const byte = this.buffer[this.position++] as number;
-      result += (byte & 0x7f) * 2 ** shift;
+      result += (byte & 0x7f) * scale;
       if (byte < 128) {
         if (!Number.isSafeInteger(result)) this.fail('varint64 above 2^53');
         return result;
       }
+      scale *= 128;
     }
     return this.fail('varint64 longer than 8 bytes');
   }

@@ -24,7 +24,7 @@ test('requests to a server share one connection and travel many to a frame', () 
       messages += session.counters.messagesSent;
     }
     assert.ok(messages >= 4000);
-    // Frames are cut every 16 messages (the transport's maxFrameMessages); most are full.
+    // Frames are cut every 32 messages (the transport's maxFrameMessages); most are full.
     assert.ok(frames * 10 < messages, `${messages} messages in ${frames} frames`);
   }));
 

@@ -37,12 +37,14 @@ export function decodeBatch(frame: Buffer, maxMessageBytes: number, onMessage: (
   while (offset < frame.length) {
     let length = 0;
     let shift = 0;
+    let scale = 1; // 2 ** shift, kept by hand: `**` is a call of the generic pow
     for (;;) {
       if (offset >= frame.length) throw new PetrelError('INVALID_ARGUMENT', `truncated message length at offset ${offset}`);
       const byte = frame[offset++] as number;
-      length += (byte & 0x7f) * 2 ** shift;
+      length += (byte & 0x7f) * scale;
       if (byte < 128) break;
       shift += 7;
+      scale *= 128;
       if (shift > 28) throw new PetrelError('INVALID_ARGUMENT', `message length varint too long at offset ${offset}`);
     }
     if (length > maxMessageBytes) throw new PetrelError('INVALID_ARGUMENT', `message of ${length} bytes over the limit of ${maxMessageBytes}`);

@@ -9,9 +9,11 @@
  * A frame also goes out as soon as `maxFrameMessages` messages are queued, without waiting for the
  * turn to end: a turn that answers a frame of 64 requests would otherwise keep all 64 answers until
  * the last is ready, while the peer sits idle, and the two sides would take turns instead of
- * working at once. Cut every 16 messages, the peer starts on the first answers while this side
+ * working at once. Cut every few dozen messages, the peer starts on the first answers while this side
  * makes the rest (bench:wire, @petrel/client gets with 64 in flight: 1.5–1.7× the throughput of
- * one frame per turn on this 2-core machine; of 4, 8, 16 and 32, 16 did best).
+ * one frame per turn on this 2-core machine). Each frame costs a socket write and, often, waking
+ * the peer, so the cut is no smaller than it needs to be: 32, two frames per 64 in flight
+ * (doc/transport.md has the measurements).
  *
  * Bounded: the bytes queued here plus those the socket has not sent yet are limited
  * (`maxQueuedBytes`); `send` refuses a message past the limit (returns false), and the caller
@@ -31,7 +33,7 @@ export interface ConnectionLimits {
   maxMessageBytes: number;
   /** Outgoing bytes buffered (here and in the socket) before `send` refuses (default 256 MiB). */
   maxQueuedBytes: number;
-  /** Messages queued that make a frame go out before the turn ends (default 16). */
+  /** Messages queued that make a frame go out before the turn ends (default 32). */
   maxFrameMessages: number;
 }
 
@@ -39,7 +41,7 @@ export const DEFAULT_LIMITS: ConnectionLimits = {
   maxFrameBytes: 64 * 2 ** 20,
   maxMessageBytes: 64 * 2 ** 20,
   maxQueuedBytes: 256 * 2 ** 20,
-  maxFrameMessages: 16,
+  maxFrameMessages: 32,
 };
 
 export type CloseHandler = (code: number, reason: string) => void;

@@ -79,13 +79,14 @@ test('a frame goes out every maxFrameMessages messages, before the turn ends; or
   const { received, all } = collectEchoes(client, 100);
   for (let i = 0; i < 100; i++) {
     assert.ok(client.send(numbered(i)));
-    if (i === 15) assert.is(client.counters.framesSent, 1, 'the 16th message sends the first frame at once');
+    if (i === 30) assert.is(client.counters.framesSent, 0, 'nothing goes out before the 32nd message');
+    if (i === 31) assert.is(client.counters.framesSent, 1, 'the 32nd message sends the first frame at once');
   }
-  assert.is(client.counters.framesSent, 6, 'six full frames within the turn');
+  assert.is(client.counters.framesSent, 3, 'three full frames within the turn');
   await all;
   assert.equal(received, Array.from({ length: 100 }, (_, i) => i));
-  assert.is(client.counters.framesSent, 7, 'the last 4 messages at the end of the turn');
-  assert.is(accepted[0]?.counters.framesReceived, 7);
+  assert.is(client.counters.framesSent, 4, 'the last 4 messages at the end of the turn');
+  assert.is(accepted[0]?.counters.framesReceived, 4);
   client.close();
   await listener.close();
 });
