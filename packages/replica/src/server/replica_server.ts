@@ -157,16 +157,10 @@ export class ReplicaServer {
   private readonly requestsTotal = this.metrics.counter('petrel_replica_requests_total', 'Client requests by operation and outcome.');
   private readonly latency = this.metrics.histogram('petrel_replica_request_seconds', 'Client request latency in seconds, by operation.');
   /** Metric children by operation (and outcome): label keys are built once, not per request. */
-  private readonly requestCounters = new Map<string, { inc(): void }>();
+  private readonly requestCounters = new Map<string, Map<string, { inc(): void }>>();
   private readonly latencyChildren = new Map<string, { observe(value: number): void }>();
-  private readonly requests = {
-    inc: (labels: { op: string; outcome: string }): void => {
-      const key = `${labels.op}\u0000${labels.outcome}`;
-      let child = this.requestCounters.get(key);
-      if (child === undefined) this.requestCounters.set(key, (child = this.requestsTotal.child(labels)));
-      child.inc();
-    },
-  };
+  /** Gpid strings of the partitions held here, by table id and partition index (gpidOf). */
+  private readonly gpids = new Map<number, Gpid[]>();
   private statusServer: { port: number; close(): Promise<void> } | undefined;
   /** Checkpoints this server learned from others: bytes fetched and the time the fetch took. */
   readonly learned: { gpid: Gpid; decree: number; bytes: number; files: number; fetchMs: number }[] = [];
@@ -779,27 +773,27 @@ export class ReplicaServer {
   private onClientRequest(peer: Peer, message: RequestMessage, typeId: number): void {
     if (message.name === 'hello') return;
     const { header } = message.body as { header: { tableId: number; partitionIndex: number } };
-    const gpid = `${header.tableId}.${header.partitionIndex}`;
+    const gpid = this.gpidOf(header.tableId, header.partitionIndex);
     const table = this.tables.get(header.tableId);
     if (table?.status === 'dropped') {
-      this.requests.inc({ op: message.name, outcome: 'APP_NOT_EXIST' });
+      this.countRequest(message.name, 'APP_NOT_EXIST');
       return this.refuse(peer, message.requestId, typeId, 'APP_NOT_EXIST', `table ${header.tableId} was dropped`);
     }
     const store = this.stores.get(gpid);
     if (store === undefined || this.core.replicas().get(gpid) === undefined) {
-      this.requests.inc({ op: message.name, outcome: 'SERVER_CHANGED' });
+      this.countRequest(message.name, 'SERVER_CHANGED');
       return this.refuse(peer, message.requestId, typeId, 'SERVER_CHANGED', `${this.address} holds no replica of partition ${gpid}`);
     }
     const isWrite = WRITE_NAMES.has(message.name);
     const deny = table?.policy.deny;
     if (deny !== undefined && (isWrite ? deny.writes : deny.reads)) {
-      this.requests.inc({ op: message.name, outcome: `denied_${deny.action}` });
+      this.countRequest(message.name, `denied_${deny.action}`);
       // timeout: no answer at all (the client times out); reconfig: go elsewhere.
       if (deny.action === 'reconfig') this.refuse(peer, message.requestId, typeId, 'SERVER_CHANGED', `table ${header.tableId} denies ${isWrite ? 'writes' : 'reads'} (replica.deny_client_request)`);
       return;
     }
     if (peer.inFlight >= (this.options.maxInFlightPerConnection ?? 4096)) {
-      this.requests.inc({ op: message.name, outcome: 'APP_BUSY' });
+      this.countRequest(message.name, 'APP_BUSY');
       return this.refuse(peer, message.requestId, typeId, 'APP_BUSY', 'too many requests in flight on this connection');
     }
     const internal = this.nextClientRequest++;
@@ -815,7 +809,7 @@ export class ReplicaServer {
       } catch (error) {
         this.finishClient(internal);
         const petrel = isPetrelError(error) ? error : new PetrelError('SERVER_INTERNAL_ERROR', String(error));
-        this.requests.inc({ op: message.name, outcome: petrel.code });
+        this.countRequest(message.name, petrel.code);
         return this.refuse(peer, message.requestId, typeId, petrel.code, petrel.message);
       }
       const policy = table?.policy;
@@ -827,7 +821,7 @@ export class ReplicaServer {
         const bySize = throttle.bytes.decide(policy.writeThrottlingBySize, now, write.length);
         if (byCount.action === 'reject' || bySize.action === 'reject') {
           this.finishClient(internal);
-          this.requests.inc({ op: message.name, outcome: 'APP_BUSY' });
+          this.countRequest(message.name, 'APP_BUSY');
           return this.refuse(peer, message.requestId, typeId, 'APP_BUSY', `table ${header.tableId} is over its write limit (replica.write_throttling)`);
         }
         const delayMs = Math.max(byCount.action === 'delay' ? byCount.ms : 0, bySize.action === 'delay' ? bySize.ms : 0);
@@ -842,6 +836,30 @@ export class ReplicaServer {
       // The core does not look inside a read: it says when and where to run it (answerRead).
       this.input({ type: 'message', now: this.clock.nowMs(), from: client, message: { type: 'clientRead', gpid, requestId: internal, read: NO_BYTES } });
     }
+  }
+
+  /**
+   * `tableId.partitionIndex`, kept once built for a partition held here (not per request; the ids
+   * come off the wire, so only those of a store are kept).
+   */
+  private gpidOf(tableId: number, partitionIndex: number): Gpid {
+    const known = this.gpids.get(tableId)?.[partitionIndex];
+    if (known !== undefined) return known;
+    const gpid = `${tableId}.${partitionIndex}`;
+    if (this.stores.has(gpid) && partitionIndex < 65_536) {
+      let table = this.gpids.get(tableId);
+      if (table === undefined) this.gpids.set(tableId, (table = []));
+      table[partitionIndex] = gpid;
+    }
+    return gpid;
+  }
+
+  private countRequest(op: string, outcome: string): void {
+    let byOutcome = this.requestCounters.get(op);
+    if (byOutcome === undefined) this.requestCounters.set(op, (byOutcome = new Map()));
+    let child = byOutcome.get(outcome);
+    if (child === undefined) byOutcome.set(outcome, (child = this.requestsTotal.child({ op, outcome })));
+    child.inc();
   }
 
   private finishClient(internal: number): PendingClient | undefined {
@@ -866,10 +884,10 @@ export class ReplicaServer {
     try {
       const body = readApp(store.app, message);
       pending.connection.send(encodeMessage({ kind: 'response', name: message.name, requestId: pending.requestId, body } as never));
-      this.requests.inc({ op: message.name, outcome: 'ok' });
+      this.countRequest(message.name, 'ok');
     } catch (error) {
       const petrel = isPetrelError(error) ? error : new PetrelError('SERVER_INTERNAL_ERROR', String(error));
-      this.requests.inc({ op: message.name, outcome: petrel.code });
+      this.countRequest(message.name, petrel.code);
       this.refuse(pending, pending.requestId, typeId, petrel.code, petrel.message);
     }
   }
@@ -880,11 +898,11 @@ export class ReplicaServer {
     const typeId = pending.typeId;
     if (refusal !== undefined || result === undefined) {
       const code = refusal === 'NOT_ENOUGH_MEMBER' ? 'NOT_ENOUGH_MEMBER' : refusal === 'BUSY' ? 'APP_BUSY' : 'SERVER_CHANGED';
-      this.requests.inc({ op: pending.name, outcome: code });
+      this.countRequest(pending.name, code);
       return this.refuse(pending, pending.requestId, typeId, code, `write refused: ${refusal ?? 'no result'}`);
     }
     pending.connection.send(withRequestId(result, pending.requestId));
-    this.requests.inc({ op: pending.name, outcome: 'ok' });
+    this.countRequest(pending.name, 'ok');
   }
 
   async stop(): Promise<void> {
