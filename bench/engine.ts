@@ -11,8 +11,10 @@
  *   seekrandom   N/10 seeks to random keys, each followed by 100 nexts (ops = seeks)
  *   fillbatch    write N keys in random order in batches of 100 into an empty database
  *
- * Durability is the same on both sides: no fsync per write. The event loop's longest stall is
- * measured with perf_hooks.monitorEventLoopDelay during Petrel's runs.
+ * Durability is the same on both sides: no fsync per write; so are the block cache (256 MiB), the
+ * way fills are chosen (each engine's faster of two APIs) and the read loops' time slices
+ * (bench/README.md says why). The event loop's longest stall is measured with
+ * perf_hooks.monitorEventLoopDelay during each engine's runs.
  *
  *   npm run bench:engine [-- --quick]
  */
@@ -101,7 +103,9 @@ await initChecksum();
 rmSync(root, { recursive: true, force: true });
 console.log(`bench:engine — ${COUNT.toLocaleString('en-US')} operations a workload, 16-byte keys, 100-byte values, in ${root}`);
 const workload = makeWorkload(COUNT);
-const petrel = await runEngine(new PetrelEngine(), workload);
+const petrelEngine = new PetrelEngine();
+console.log(`Petrel fill API: ${await petrelEngine.calibrate(join(root, 'petrel-calibrate'), workload.shuffled.slice(0, 50_000), workload.values)}`);
+const petrel = await runEngine(petrelEngine, workload);
 const classicLevel = await loadClassicLevel();
 let leveldb: EngineResult | undefined;
 if (classicLevel === undefined) {

@@ -4,7 +4,7 @@
  * faster on this machine (both are tried on a throwaway database first); reads with getSync;
  * seeks with one iterator per seek and nextv. No fsync per write, as on Petrel's side.
  */
-import type { EngineUnderTest } from './engine_workloads.js';
+import { BLOCK_CACHE_BYTES, type EngineUnderTest, type KeyList, TimeSlices } from './engine_workloads.js';
 
 type ClassicLevelModule = typeof import('classic-level');
 type Database = InstanceType<ClassicLevelModule['ClassicLevel']>;
@@ -30,7 +30,7 @@ export class ClassicLevelEngine implements EngineUnderTest {
   }
 
   async open(dir: string): Promise<void> {
-    this.db = new this.module.ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' }) as unknown as Database;
+    this.db = new this.module.ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer', cacheSize: BLOCK_CACHE_BYTES }) as unknown as Database;
     await this.db.open();
   }
 
@@ -39,22 +39,23 @@ export class ClassicLevelEngine implements EngineUnderTest {
     this.db = undefined;
   }
 
-  /** Picks the faster fill API on a small throwaway database in `dir`. */
-  async calibrate(dir: string, keys: Buffer[], values: Buffer[]): Promise<string> {
+  /** Picks the faster fill API on small throwaway databases under `dir`. */
+  async calibrate(dir: string, keys: KeyList, values: Buffer[]): Promise<string> {
+    // Each mode twice, in turn, the better time of each: the first run also pays for compiling.
     const timings: Record<string, number> = {};
-    for (const mode of ['batch', 'inflight'] as const) {
-      await this.open(`${dir}-${mode}`);
+    for (const [round, mode] of (['batch', 'inflight', 'batch', 'inflight'] as const).entries()) {
+      await this.open(`${dir}-${mode}-${round}`);
       this.fillMode = mode;
       const started = performance.now();
       await this.fill(keys, values);
-      timings[mode] = performance.now() - started;
+      timings[mode] = Math.min(timings[mode] ?? Infinity, performance.now() - started);
       await this.close();
     }
     this.fillMode = (timings.batch ?? Infinity) <= (timings.inflight ?? Infinity) ? 'batch' : 'inflight';
     return `${this.fillMode} (batch ${timings.batch?.toFixed(0)} ms, 64 in flight ${timings.inflight?.toFixed(0)} ms for ${keys.length} keys)`;
   }
 
-  async fill(keys: Buffer[], values: Buffer[]): Promise<void> {
+  async fill(keys: KeyList, values: Buffer[]): Promise<void> {
     if (this.fillMode === 'batch') return this.fillBatch(keys, values, 1000);
     const db = this.database;
     let next = 0;
@@ -62,38 +63,38 @@ export class ClassicLevelEngine implements EngineUnderTest {
       Array.from({ length: 64 }, async () => {
         while (next < keys.length) {
           const i = next++;
-          await db.put(keys[i]!, values[i % values.length]!);
+          await db.put(keys.at(i), values[i % values.length]!);
         }
       }),
     );
   }
 
-  async fillBatch(keys: Buffer[], values: Buffer[], batchSize: number): Promise<void> {
+  async fillBatch(keys: KeyList, values: Buffer[], batchSize: number): Promise<void> {
     const db = this.database;
     for (let start = 0; start < keys.length; start += batchSize) {
       const batch = db.batch();
       const end = Math.min(keys.length, start + batchSize);
-      for (let i = start; i < end; i++) batch.put(keys[i]!, values[i % values.length]!);
+      for (let i = start; i < end; i++) batch.put(keys.at(i), values[i % values.length]!);
       await batch.write();
     }
   }
 
-  async read(keys: Buffer[]): Promise<number> {
+  async read(keys: KeyList): Promise<number> {
     const db = this.database as Database & { getSync(key: Buffer): Buffer | undefined };
     let found = 0;
+    const slices = new TimeSlices();
     for (let i = 0; i < keys.length; i++) {
-      if (db.getSync(keys[i]!) !== undefined) found++;
-      // Yield now and then, as a server would, so the comparison includes no unfair monopoly.
-      if ((i & 0x7ff) === 0x7ff) await new Promise((resolve) => setImmediate(resolve));
+      if (db.getSync(keys.at(i)) !== undefined) found++;
+      if (slices.due()) await slices.next();
     }
     return found;
   }
 
-  async seek(keys: Buffer[], nexts: number): Promise<number> {
+  async seek(keys: KeyList, nexts: number): Promise<number> {
     const db = this.database;
     let entries = 0;
-    for (const key of keys) {
-      const iterator = db.iterator({ gte: key, limit: nexts });
+    for (let i = 0; i < keys.length; i++) {
+      const iterator = db.iterator({ gte: keys.at(i), limit: nexts });
       const rows = await iterator.nextv(nexts);
       entries += rows.length;
       await iterator.close();
