@@ -65,4 +65,35 @@ test('cancel ends a call at once with the given error (what close() does)', asyn
   assert.is(live.size, 0);
 });
 
+test('calls of many timeout lengths, started in any order, each end at their own deadline and no sooner', async () => {
+  const started = performance.now();
+  const ended: [number, number][] = [];
+  const lengths = [45, 15, 30, 15, 60, 5, 30];
+  const finishing = withDeadline('quick', 20, async () => 'done');
+  await Promise.all(
+    lengths.map((timeoutMs) =>
+      withDeadline(`op ${timeoutMs}`, timeoutMs, () => never).catch((error: unknown) => {
+        assert.is((error as PetrelError).code, 'TIMEOUT');
+        ended.push([timeoutMs, performance.now() - started]);
+      }),
+    ),
+  );
+  assert.is(await finishing, 'done');
+  assert.equal(
+    ended.map(([timeoutMs]) => timeoutMs),
+    [...lengths].sort((a, b) => a - b),
+    'in the order of their deadlines',
+  );
+  for (const [timeoutMs, ms] of ended) assert.ok(ms >= timeoutMs - 1, `${timeoutMs} ms call ended after ${ms.toFixed(1)} ms`);
+});
+
+test('once no call is in progress no deadline timer is left to keep the process alive', async () => {
+  const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+  const before = timers();
+  const calls = Array.from({ length: 5 }, (_, i) => withDeadline('op', 10_000 + i, async () => i));
+  assert.ok(timers() > before, 'a timer while calls are in progress');
+  assert.equal(await Promise.all(calls), [0, 1, 2, 3, 4]);
+  assert.is(timers(), before);
+});
+
 test.run();

@@ -1,14 +1,15 @@
 /**
  * CallContext: the deadline of one API call, shared by everything the call waits on — a routing
  * query, a connection, a backoff sleep, the server's answer. `withDeadline` settles the caller's
- * promise with TIMEOUT when the deadline passes, whatever is still pending: one timer per call,
- * set when the call starts, so a call never settles later than its timeout plus the event loop's
- * own lateness. At the deadline the context aborts: each waiter it registered drops its entry
+ * promise with TIMEOUT when the deadline passes, whatever is still pending: the deadline is set
+ * when the call starts (Deadlines keeps every call's under one timer), so a call never settles
+ * later than its timeout plus the event loop's own lateness. At the deadline the context aborts: each waiter it registered drops its entry
  * (a pending request is forgotten, a sleep ends), and the retry loop stops at its next step.
  *
  * This is the path of every request, so it allocates little: a call is one object (TimedCall, the
- * context itself) holding its promise's settle functions and its timer, and waiters register as
- * objects (AbortListener), not closures.
+ * context itself) holding its promise's settle functions and its place among the deadlines
+ * (Deadlines: one timer for all calls), and waiters register as objects (AbortListener), not
+ * closures.
  */
 import { IdMap, PetrelError } from '@petrel/base';
 
@@ -186,17 +187,110 @@ export class LiveCalls {
 }
 
 /**
- * A call with its deadline: the context, the promise the caller holds, and the timer that ends it
- * with TIMEOUT. `succeed` and `fail` settle it (the first settling wins); at the deadline, or on
- * `cancel`, it rejects and aborts, so whatever the call waits on lets go.
+ * The deadlines of the calls in progress, in the process: one list per timeout length, in the
+ * order the calls started — which is the order of their deadlines, since every call of a list
+ * adds the same length to a monotonic clock — and one Node timer, set for the earliest deadline
+ * of all. A call joins and leaves its list in O(1) (it is its own list node). Node keeps a list
+ * per length too, but a timer per call costs an object of its own and its insertion and removal
+ * on every request, which showed in the client's profile; most calls here end long before their
+ * deadline.
+ */
+class DeadlineList {
+  head: TimedCall<unknown> | undefined;
+  tail: TimedCall<unknown> | undefined;
+
+  constructor(readonly timeoutMs: number) {}
+}
+
+class Deadlines {
+  private readonly lists = new Map<number, DeadlineList>();
+  /** Calls in the lists. */
+  private size = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the timer is due (Infinity: no timer). */
+  private timerAt = Infinity;
+  private readonly fire = (): void => this.expire();
+
+  add(call: TimedCall<unknown>): void {
+    let list = this.lists.get(call.timeoutMs);
+    if (list === undefined) this.lists.set(call.timeoutMs, (list = new DeadlineList(call.timeoutMs)));
+    call.deadlineList = list;
+    call.deadlinePrevious = list.tail;
+    call.deadlineNext = undefined;
+    if (list.tail === undefined) list.head = call;
+    else list.tail.deadlineNext = call;
+    list.tail = call;
+    this.size++;
+    if (call.deadlineMs < this.timerAt) this.arm(call.deadlineMs);
+  }
+
+  remove(call: TimedCall<unknown>): void {
+    const list = call.deadlineList;
+    if (list === undefined) return;
+    const { deadlinePrevious: previous, deadlineNext: next } = call;
+    if (previous === undefined) list.head = next;
+    else previous.deadlineNext = next;
+    if (next === undefined) list.tail = previous;
+    else next.deadlinePrevious = previous;
+    call.deadlineList = undefined;
+    call.deadlinePrevious = undefined;
+    call.deadlineNext = undefined;
+    // With calls left, the timer stays: when it fires with nothing due, it sets itself for what
+    // is left. With none, it goes, so that it keeps no process alive.
+    if (--this.size === 0 && this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Infinity;
+    }
+  }
+
+  private arm(at: number): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.fire, Math.max(1, at - performance.now()));
+  }
+
+  /** Ends every call whose deadline has come, then waits for the next deadline. */
+  private expire(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    // Node's timers count from the event loop's cached time, so one set late in a busy turn can
+    // fire early: a call less than a millisecond from its deadline ends now, the others wait on.
+    const now = performance.now();
+    let next = Infinity;
+    for (const [timeoutMs, list] of this.lists) {
+      let call = list.head;
+      while (call !== undefined && call.deadlineMs - now < 1) {
+        this.remove(call);
+        call.deadlineReached();
+        call = list.head;
+      }
+      if (call === undefined) this.lists.delete(timeoutMs);
+      else if (call.deadlineMs < next) next = call.deadlineMs;
+    }
+    if (next !== Infinity && next < this.timerAt) this.arm(next);
+  }
+}
+
+const deadlines = new Deadlines();
+
+/**
+ * A call with its deadline: the context, the promise the caller holds, and its place among the
+ * deadlines that end it with TIMEOUT. `succeed` and `fail` settle it (the first settling wins); at
+ * the deadline, or on `cancel`, it rejects and aborts, so whatever the call waits on lets go.
  */
 export class TimedCall<T> extends CallContext {
   readonly promise: Promise<T>;
   private resolveCall!: (value: T) => void;
   private rejectCall!: (error: unknown) => void;
-  private timer: ReturnType<typeof setTimeout>;
   private settled = false;
   private readonly liveId: number;
+  /** @internal Its place in Deadlines. */
+  deadlineList: DeadlineList | undefined;
+  /** @internal */
+  deadlinePrevious: TimedCall<unknown> | undefined;
+  /** @internal */
+  deadlineNext: TimedCall<unknown> | undefined;
 
   constructor(
     operation: string,
@@ -208,7 +302,7 @@ export class TimedCall<T> extends CallContext {
       this.resolveCall = resolve;
       this.rejectCall = reject;
     });
-    this.timer = setTimeout(onDeadline, timeoutMs, this);
+    deadlines.add(this as TimedCall<unknown>);
     this.liveId = live === undefined ? 0 : live.add(this);
   }
 
@@ -233,13 +327,9 @@ export class TimedCall<T> extends CallContext {
     this.end(error);
   }
 
-  /** @internal the timer's callback. */
+  /** @internal Deadlines says the time is up. */
   deadlineReached(): void {
-    // Node's timers count from the event loop's cached time, so one set late in a busy turn can
-    // fire early: check the clock and wait out the rest if so.
-    const leftMs = this.deadlineMs - performance.now();
-    if (leftMs >= 1) this.timer = setTimeout(onDeadline, leftMs, this);
-    else this.end(this.timeoutError());
+    this.end(this.timeoutError());
   }
 
   private end(error: PetrelError): void {
@@ -251,14 +341,10 @@ export class TimedCall<T> extends CallContext {
   private close(): boolean {
     if (this.settled) return false;
     this.settled = true;
-    clearTimeout(this.timer);
+    deadlines.remove(this as TimedCall<unknown>);
     this.live?.delete(this.liveId);
     return true;
   }
-}
-
-function onDeadline(call: { deadlineReached(): void }): void {
-  call.deadlineReached();
 }
 
 /**

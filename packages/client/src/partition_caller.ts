@@ -220,7 +220,9 @@ class UnaryCall<N extends CallName, T> extends TimedCall<T> implements ResponseW
       if (session !== undefined) {
         this.config = config;
         try {
-          session.send(this.name, { header: this.caller.header(this.partitionIndex, this), request: this.request } as RequestBodies[N], this, this);
+          // Sent as the call starts: all of its time is left (no need to read the clock again).
+          const header = { tableId: routing.id, partitionIndex: this.partitionIndex, timeoutMs: headerTimeout(this.timeoutMs) };
+          session.send(this.name, { header, request: this.request } as RequestBodies[N], this, this);
         } catch (error) {
           this.fail(error);
         }
