@@ -475,6 +475,17 @@ export class Simulation {
       this.runServerEffects(server, effects);
       return;
     }
+    if (input.type === 'message' && input.message.type === 'clientRead') {
+      // The replica server answers reads through servesReads when it can (its fast path): that
+      // query must agree with what the step decides, every time.
+      const { gpid, requestId } = input.message;
+      const expected = core.servesReads(gpid, input.now);
+      const effects = core.step(input);
+      const served = effects.some((effect) => effect.type === 'read' && effect.requestId === requestId);
+      if (served !== expected) throw new Error(`${server.id}: servesReads(${gpid}) said ${expected}, but the clientRead step ${served ? 'read' : 'refused'}`);
+      this.runServerEffects(server, effects);
+      return;
+    }
     this.runServerEffects(server, core.step(input));
   }
 

@@ -116,6 +116,15 @@ export class ReplicaServerCore {
     return this.replicaMap;
   }
 
+  /**
+   * Whether a client read of `gpid` would be served now: a query with the answer a clientRead
+   * message would get (`read` rather than a refusal), for a host that runs reads at once.
+   */
+  servesReads(gpid: Gpid, now: number): boolean {
+    const replica = this.replicaMap.get(gpid);
+    return replica !== undefined && replica.isServing(this.leaseValid(now));
+  }
+
   leaseValid(now: number): boolean {
     return now < this.leaseExpiresAt;
   }

@@ -371,7 +371,14 @@ export class ClusterHarness {
   private feed(host: ServerHost, input: ReplicaServerInput): void {
     if (host.core === null) return;
     const before = this.roles(host);
-    this.runServerEffects(host, host.core.step(input));
+    // servesReads (the replica server's fast path for reads) must agree with the clientRead step.
+    const read = input.type === 'message' && input.message.type === 'clientRead' ? input.message : undefined;
+    const expected = read === undefined ? undefined : host.core.servesReads(read.gpid, input.now);
+    const effects = host.core.step(input);
+    if (read !== undefined && effects.some((effect) => effect.type === 'read' && effect.requestId === read.requestId) !== expected) {
+      throw new Error(`${host.node}: servesReads(${read.gpid}) said ${expected}, but the clientRead step decided otherwise`);
+    }
+    this.runServerEffects(host, effects);
     const after = this.roles(host);
     for (const [gpid, role] of after) if (before.get(gpid) !== role) this.events.push(`${host.node}: ${gpid} ${before.get(gpid) ?? 'none'} -> ${role}`);
   }

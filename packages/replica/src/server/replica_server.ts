@@ -796,6 +796,15 @@ export class ReplicaServer {
       this.countRequest(message.name, 'APP_BUSY');
       return this.refuse(peer, message.requestId, typeId, 'APP_BUSY', 'too many requests in flight on this connection');
     }
+    if (!isWrite && !this.running && this.effects.length === 0 && this.core.servesReads(gpid, this.clock.nowMs())) {
+      // The fast path of a read: what a clientRead step would decide (the core's servesReads), and
+      // with no effect waiting, what its read effect would do at once (see input()) — without
+      // the step's objects or a pending entry.
+      const started = performance.now();
+      this.serveRead(peer, message, typeId, store);
+      this.observeLatency(message.name, started);
+      return;
+    }
     const internal = this.nextClientRequest++;
     this.clients.set(internal, { connection: peer.connection, requestId: message.requestId, name: message.name, typeId, started: performance.now(), peer, message });
     peer.inFlight++;
@@ -867,12 +876,14 @@ export class ReplicaServer {
     if (pending === undefined) return undefined;
     this.clients.delete(internal);
     if (pending.peer !== undefined) pending.peer.inFlight--;
-    {
-      let child = this.latencyChildren.get(pending.name);
-      if (child === undefined) this.latencyChildren.set(pending.name, (child = this.latency.child({ op: pending.name })));
-      child.observe((performance.now() - pending.started) / 1000);
-    }
+    this.observeLatency(pending.name, pending.started);
     return pending;
+  }
+
+  private observeLatency(op: string, started: number): void {
+    let child = this.latencyChildren.get(op);
+    if (child === undefined) this.latencyChildren.set(op, (child = this.latency.child({ op })));
+    child.observe((performance.now() - started) / 1000);
   }
 
   private answerRead(gpid: Gpid, internal: number): void {
@@ -881,14 +892,19 @@ export class ReplicaServer {
     const store = this.stores.get(gpid);
     const { message, typeId } = pending;
     if (store === undefined) return this.refuse(pending, pending.requestId, typeId, 'SERVER_CHANGED', `partition ${gpid} is not here`);
+    this.serveRead(pending, message, typeId, store);
+  }
+
+  /** Runs a client read on the partition's app and answers it (or its error). */
+  private serveRead(to: Peer | PendingClient, message: RequestMessage, typeId: number, store: ReplicaStore): void {
     try {
       const body = readApp(store.app, message);
-      pending.connection.send(encodeMessage({ kind: 'response', name: message.name, requestId: pending.requestId, body } as never));
+      to.connection.send(encodeMessage({ kind: 'response', name: message.name, requestId: message.requestId, body } as never));
       this.countRequest(message.name, 'ok');
     } catch (error) {
       const petrel = isPetrelError(error) ? error : new PetrelError('SERVER_INTERNAL_ERROR', String(error));
       this.countRequest(message.name, petrel.code);
-      this.refuse(pending, pending.requestId, typeId, petrel.code, petrel.message);
+      this.refuse(to, message.requestId, typeId, petrel.code, petrel.message);
     }
   }
 
