@@ -1,7 +1,7 @@
 /** Prometheus text output, and the status endpoint over real HTTP on 127.0.0.1. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MetricsRegistry, startStatusServer } from './metrics.js';
+import { MetricsRegistry, registerEventLoopDelay, startStatusServer } from './metrics.js';
 
 test('counters, gauges and histograms print in the Prometheus text format', () => {
   const registry = new MetricsRegistry();
@@ -82,6 +82,30 @@ test('the status server answers /metrics, /health (200 or 503) and 404 on 127.0.
     assert.is((await fetch(`${base}/metrics`, { method: 'POST' })).status, 405);
   } finally {
     await server.close();
+  }
+});
+
+test('the event-loop delay gauge reports the last window: a 60 ms block shows as its maximum', async () => {
+  const registry = new MetricsRegistry();
+  const stop = registerEventLoopDelay(registry, 150);
+  try {
+    assert.not.match(registry.text(), /petrel_event_loop_delay_seconds\{/, 'nothing before the first window ends');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const blockUntil = performance.now() + 60;
+    while (performance.now() < blockUntil) {
+      // a synchronous stretch the loop cannot run timers through
+    }
+    // The first window (150 ms from the start) holds the block; read it as soon as it is out.
+    let max: RegExpExecArray | null = null;
+    for (let waited = 0; max === null && waited < 2000; waited += 5) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      max = /petrel_event_loop_delay_seconds\{quantile="1"\} ([0-9.e-]+)/.exec(registry.text());
+    }
+    assert.ok(max !== null, registry.text());
+    assert.ok(Number(max[1]) >= 0.05, `maximum ${max[1]} s`);
+    assert.match(registry.text(), /petrel_event_loop_delay_seconds\{quantile="0.99"\}/);
+  } finally {
+    stop();
   }
 });
 

@@ -9,6 +9,7 @@
  * labels; a child per label set is made on first use and kept.
  */
 import { createServer, type Server } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { PetrelError } from './errors.js';
 
 export type Labels = Readonly<Record<string, string>>;
@@ -166,6 +167,35 @@ export class Histogram extends Metric {
     }
     return out;
   }
+}
+
+/**
+ * The event loop's delay (how late a timer of the loop fires: the longest synchronous stretch a
+ * request may wait behind), as `petrel_event_loop_delay_seconds{quantile="0.5"|"0.99"|"1"}` over
+ * the last complete window of `windowMs` (10 s), measured with perf_hooks.monitorEventLoopDelay
+ * at 10 ms resolution. Returns a function that stops the measurement.
+ */
+export function registerEventLoopDelay(registry: MetricsRegistry, windowMs = 10_000): () => void {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  let last: ReadonlyArray<readonly [Labels, number]> = [];
+  const timer = setInterval(() => {
+    last =
+      histogram.count === 0
+        ? []
+        : [
+            [{ quantile: '0.5' }, histogram.percentile(50) / 1e9],
+            [{ quantile: '0.99' }, histogram.percentile(99) / 1e9],
+            [{ quantile: '1' }, histogram.max / 1e9],
+          ];
+    histogram.reset();
+  }, windowMs);
+  timer.unref();
+  registry.gauge('petrel_event_loop_delay_seconds', `How late the event loop ran its timers, over the last ${windowMs / 1000} s (quantiles; 1 is the maximum).`, () => last);
+  return () => {
+    clearInterval(timer);
+    histogram.disable();
+  };
 }
 
 export class MetricsRegistry {
