@@ -52,11 +52,13 @@ console.error(`load average at start: ${loadAtStart.join(' ')} (${machine().core
 const runs: SystemRun[] = await runSystems(chosen, options, (line) => console.error(line));
 const loadAtEnd = loadavg().map((value) => round(value, 2));
 
-function fullSpeed(run: SystemRun | undefined, workload: string): PhaseResult | undefined {
-  return run?.phases.find((phase) => phase.workload === workload && phase.targetOpsPerSec === null);
+/** The `nth` closed-loop run of `workload` (a workload may be named twice: `--workloads C,C`). */
+function fullSpeed(run: SystemRun | undefined, workload: string, nth = 0): PhaseResult | undefined {
+  return run?.phases.filter((phase) => phase.workload === workload && phase.targetOpsPerSec === null)[nth];
 }
-function throttled(run: SystemRun | undefined, workload: string): PhaseResult | undefined {
-  return run?.phases.find((phase) => phase.workload === workload && phase.targetOpsPerSec !== null);
+/** The `nth` open-loop run of `workload`, at the fraction of its peak. */
+function throttled(run: SystemRun | undefined, workload: string, nth = 0): PhaseResult | undefined {
+  return run?.phases.filter((phase) => phase.workload === workload && phase.targetOpsPerSec !== null)[nth];
 }
 function figures(phase: PhaseResult, atFraction: PhaseResult | undefined): Record<string, unknown> {
   return {
@@ -97,16 +99,21 @@ const workloads: Record<string, unknown> = {};
 const ratioRows: (string | number)[][] = [];
 const comparisonRows: (string | number)[][] = [];
 const fractionLabel = `p99 ms at ${Math.round(options.fractionOfPeak * 100)}% of peak: from due / from sent`;
-for (const letter of options.workloads) {
-  const own = fullSpeed(petrel, letter);
+const timesSeen = new Map<string, number>();
+for (const workload of options.workloads) {
+  // A workload named again is reported as C#2, C#3, …: its own runs, not the first one's.
+  const nth = timesSeen.get(workload) ?? 0;
+  timesSeen.set(workload, nth + 1);
+  const letter = nth === 0 ? workload : `${workload}#${nth + 1}`;
+  const own = fullSpeed(petrel, workload, nth);
   const ratioVs: Record<string, number> = {};
   const bySystem: Record<string, unknown> = {};
   for (const run of runs) {
-    const phase = fullSpeed(run, letter);
+    const phase = fullSpeed(run, workload, nth);
     if (phase === undefined) continue;
-    bySystem[run.system] = figures(phase, throttled(run, letter));
+    const atFraction = throttled(run, workload, nth);
+    bySystem[run.system] = figures(phase, atFraction);
     if (run !== petrel && own !== undefined && phase.opsPerSec > 0) ratioVs[run.system] = round(own.opsPerSec / phase.opsPerSec, 3);
-    const atFraction = throttled(run, letter);
     comparisonRows.push([
       `${letter} ${run.system}`,
       phase.opsPerSec,
@@ -121,8 +128,8 @@ for (const letter of options.workloads) {
   workloads[letter] = {
     opsPerSec: own ? round(own.opsPerSec, 1) : null,
     p99Ms: own ? own.overall.p99Ms : null,
-    p99MsAtFractionOfPeak: own ? (throttled(petrel, letter)?.overall.p99Ms ?? null) : null,
-    p99MsAtFractionOfPeakFromSend: own ? (throttled(petrel, letter)?.overallService?.p99Ms ?? null) : null,
+    p99MsAtFractionOfPeak: own ? (throttled(petrel, workload, nth)?.overall.p99Ms ?? null) : null,
+    p99MsAtFractionOfPeakFromSend: own ? (throttled(petrel, workload, nth)?.overallService?.p99Ms ?? null) : null,
     ratioVs,
     systems: bySystem,
   };

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { initChecksum } from '@petrel/base';
 import { ClassicLevelEngine, loadClassicLevel } from './lib/classic_level_engine.js';
-import { type EngineUnderTest, makeWorkload } from './lib/engine_workloads.js';
+import { calibrateFill, type EngineUnderTest, makeWorkload } from './lib/engine_workloads.js';
 import { PetrelEngine } from './lib/petrel_engine.js';
 import { quick, report, round, table } from './lib/report.js';
 
@@ -104,7 +104,7 @@ rmSync(root, { recursive: true, force: true });
 console.log(`bench:engine — ${COUNT.toLocaleString('en-US')} operations a workload, 16-byte keys, 100-byte values, in ${root}`);
 const workload = makeWorkload(COUNT);
 const petrelEngine = new PetrelEngine();
-console.log(`Petrel fill API: ${await petrelEngine.calibrate(join(root, 'petrel-calibrate'), workload.shuffled.slice(0, 50_000), workload.values)}`);
+console.log(`Petrel fill API: ${await calibrateFill(petrelEngine, join(root, 'petrel-calibrate'), workload.shuffled.slice(0, 50_000), workload.values)}`);
 const petrel = await runEngine(petrelEngine, workload);
 const classicLevel = await loadClassicLevel();
 let leveldb: EngineResult | undefined;
@@ -112,7 +112,7 @@ if (classicLevel === undefined) {
   console.log('classic-level is not installed (it is an optional dev dependency of bench/): LevelDB is skipped, no ratios.');
 } else {
   const engine = new ClassicLevelEngine(classicLevel);
-  const calibration = await engine.calibrate(join(root, 'leveldb-calibrate'), workload.shuffled.slice(0, 50_000), workload.values);
+  const calibration = await calibrateFill(engine, join(root, 'leveldb-calibrate'), workload.shuffled.slice(0, 50_000), workload.values);
   console.log(`LevelDB fill API: ${calibration}`);
   leveldb = await runEngine(engine, workload);
 }

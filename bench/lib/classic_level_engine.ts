@@ -4,7 +4,7 @@
  * faster on this machine (both are tried on a throwaway database first); reads with getSync;
  * seeks with one iterator per seek and nextv. No fsync per write, as on Petrel's side.
  */
-import { BLOCK_CACHE_BYTES, type EngineUnderTest, type KeyList, TimeSlices } from './engine_workloads.js';
+import { BLOCK_CACHE_BYTES, type EngineUnderTest, type FillMode, type KeyList, TimeSlices } from './engine_workloads.js';
 
 type ClassicLevelModule = typeof import('classic-level');
 type Database = InstanceType<ClassicLevelModule['ClassicLevel']>;
@@ -20,7 +20,8 @@ export async function loadClassicLevel(): Promise<ClassicLevelModule | undefined
 export class ClassicLevelEngine implements EngineUnderTest {
   readonly name = 'leveldb';
   private db: Database | undefined;
-  private fillMode: 'batch' | 'inflight' = 'batch';
+  /** How `fill` writes (calibrateFill picks it). */
+  fillMode: FillMode = 'batch';
 
   constructor(private readonly module: ClassicLevelModule) {}
 
@@ -37,22 +38,6 @@ export class ClassicLevelEngine implements EngineUnderTest {
   async close(): Promise<void> {
     await this.db?.close();
     this.db = undefined;
-  }
-
-  /** Picks the faster fill API on small throwaway databases under `dir`. */
-  async calibrate(dir: string, keys: KeyList, values: Buffer[]): Promise<string> {
-    // Each mode twice, in turn, the better time of each: the first run also pays for compiling.
-    const timings: Record<string, number> = {};
-    for (const [round, mode] of (['batch', 'inflight', 'batch', 'inflight'] as const).entries()) {
-      await this.open(`${dir}-${mode}-${round}`);
-      this.fillMode = mode;
-      const started = performance.now();
-      await this.fill(keys, values);
-      timings[mode] = Math.min(timings[mode] ?? Infinity, performance.now() - started);
-      await this.close();
-    }
-    this.fillMode = (timings.batch ?? Infinity) <= (timings.inflight ?? Infinity) ? 'batch' : 'inflight';
-    return `${this.fillMode} (batch ${timings.batch?.toFixed(0)} ms, 64 in flight ${timings.inflight?.toFixed(0)} ms for ${keys.length} keys)`;
   }
 
   async fill(keys: KeyList, values: Buffer[]): Promise<void> {

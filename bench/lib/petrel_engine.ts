@@ -7,12 +7,13 @@
  */
 import { nodeVfs } from '@petrel/base';
 import { BlockCache, Db, WriteBatch } from '@petrel/lsm';
-import { BLOCK_CACHE_BYTES, type EngineUnderTest, type KeyList, TimeSlices } from './engine_workloads.js';
+import { BLOCK_CACHE_BYTES, type EngineUnderTest, type FillMode, type KeyList, TimeSlices } from './engine_workloads.js';
 
 export class PetrelEngine implements EngineUnderTest {
   readonly name = 'petrel';
   private db: Db | undefined;
-  private fillMode: 'batch' | 'inflight' = 'inflight';
+  /** How `fill` writes (calibrateFill picks it). */
+  fillMode: FillMode = 'inflight';
 
   private get database(): Db {
     if (this.db === undefined) throw new Error('not open');
@@ -26,22 +27,6 @@ export class PetrelEngine implements EngineUnderTest {
   async close(): Promise<void> {
     await this.db?.close();
     this.db = undefined;
-  }
-
-  /** Picks the faster fill API on small throwaway databases under `dir` (as ClassicLevelEngine does). */
-  async calibrate(dir: string, keys: KeyList, values: Buffer[]): Promise<string> {
-    // Each mode twice, in turn, the better time of each: the first run also pays for compiling.
-    const timings: Record<string, number> = {};
-    for (const [round, mode] of (['batch', 'inflight', 'batch', 'inflight'] as const).entries()) {
-      await this.open(`${dir}-${mode}-${round}`);
-      this.fillMode = mode;
-      const started = performance.now();
-      await this.fill(keys, values);
-      timings[mode] = Math.min(timings[mode] ?? Infinity, performance.now() - started);
-      await this.close();
-    }
-    this.fillMode = (timings.batch ?? Infinity) <= (timings.inflight ?? Infinity) ? 'batch' : 'inflight';
-    return `${this.fillMode} (batch ${timings.batch?.toFixed(0)} ms, 64 in flight ${timings.inflight?.toFixed(0)} ms for ${keys.length} keys)`;
   }
 
   async fill(keys: KeyList, values: Buffer[]): Promise<void> {
