@@ -3,8 +3,9 @@
  * query, a connection, a backoff sleep, the server's answer. `withDeadline` settles the caller's
  * promise with TIMEOUT when the deadline passes, whatever is still pending: the deadline is set
  * when the call starts (Deadlines keeps every call's under one timer), so a call never settles
- * later than its timeout plus the event loop's own lateness. At the deadline the context aborts: each waiter it registered drops its entry
- * (a pending request is forgotten, a sleep ends), and the retry loop stops at its next step.
+ * later than its timeout plus the event loop's own lateness. At the deadline the context aborts:
+ * each waiter it registered drops its entry (a pending request is forgotten, a sleep ends), and
+ * the retry loop stops at its next step.
  *
  * This is the path of every request, so it allocates little: a call is one object (TimedCall, the
  * context itself) holding its promise's settle functions and its place among the deadlines
