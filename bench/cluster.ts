@@ -106,6 +106,7 @@ for (const workload of options.workloads) {
   timesSeen.set(workload, nth + 1);
   const letter = nth === 0 ? workload : `${workload}#${nth + 1}`;
   const own = fullSpeed(petrel, workload, nth);
+  const ownAtFraction = throttled(petrel, workload, nth);
   const ratioVs: Record<string, number> = {};
   const bySystem: Record<string, unknown> = {};
   for (const run of runs) {
@@ -128,8 +129,8 @@ for (const workload of options.workloads) {
   workloads[letter] = {
     opsPerSec: own ? round(own.opsPerSec, 1) : null,
     p99Ms: own ? own.overall.p99Ms : null,
-    p99MsAtFractionOfPeak: own ? (throttled(petrel, workload, nth)?.overall.p99Ms ?? null) : null,
-    p99MsAtFractionOfPeakFromSend: own ? (throttled(petrel, workload, nth)?.overallService?.p99Ms ?? null) : null,
+    p99MsAtFractionOfPeak: own ? (ownAtFraction?.overall.p99Ms ?? null) : null,
+    p99MsAtFractionOfPeakFromSend: own ? (ownAtFraction?.overallService?.p99Ms ?? null) : null,
     ratioVs,
     systems: bySystem,
   };

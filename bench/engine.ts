@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { initChecksum } from '@petrel/base';
 import { ClassicLevelEngine, loadClassicLevel } from './lib/classic_level_engine.js';
-import { calibrateFill, type EngineUnderTest, makeWorkload } from './lib/engine_workloads.js';
+import { calibrateFill, type EngineUnderTest, fill, makeWorkload } from './lib/engine_workloads.js';
 import { PetrelEngine } from './lib/petrel_engine.js';
 import { quick, report, round, table } from './lib/report.js';
 
@@ -73,11 +73,11 @@ async function runEngine(engine: EngineUnderTest, workload: ReturnType<typeof ma
   const dir = (name: string) => join(root, `${engine.name}-${name}`);
   histogram.enable();
   await phase('open seq', () => engine.open(dir('seq')));
-  await time('fillseq', COUNT, () => engine.fill(workload.sequential, workload.values));
+  await time('fillseq', COUNT, () => fill(engine, workload.sequential, workload.values));
   await phase('close seq', () => engine.close());
   await phase('open random', () => engine.open(dir('random')));
-  await time('fillrandom', COUNT, () => engine.fill(workload.shuffled, workload.values));
-  await time('overwrite', COUNT, () => engine.fill(workload.reads, workload.values));
+  await time('fillrandom', COUNT, () => fill(engine, workload.shuffled, workload.values));
+  await time('overwrite', COUNT, () => fill(engine, workload.reads, workload.values));
   await phase('settle', () => engine.settle());
   const writeAmplification = engine.writeAmplification();
   await time('readrandom', COUNT, async () => {

@@ -20,7 +20,6 @@ export async function loadClassicLevel(): Promise<ClassicLevelModule | undefined
 export class ClassicLevelEngine implements EngineUnderTest {
   readonly name = 'leveldb';
   private db: Database | undefined;
-  /** How `fill` writes (calibrateFill picks it). */
   fillMode: FillMode = 'batch';
 
   constructor(private readonly module: ClassicLevelModule) {}
@@ -40,18 +39,8 @@ export class ClassicLevelEngine implements EngineUnderTest {
     this.db = undefined;
   }
 
-  async fill(keys: KeyList, values: Buffer[]): Promise<void> {
-    if (this.fillMode === 'batch') return this.fillBatch(keys, values, 1000);
-    const db = this.database;
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 64 }, async () => {
-        while (next < keys.length) {
-          const i = next++;
-          await db.put(keys.at(i), values[i % values.length]!);
-        }
-      }),
-    );
+  put(key: Buffer, value: Buffer): Promise<void> {
+    return this.database.put(key, value);
   }
 
   async fillBatch(keys: KeyList, values: Buffer[], batchSize: number): Promise<void> {

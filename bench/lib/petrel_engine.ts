@@ -12,7 +12,6 @@ import { BLOCK_CACHE_BYTES, type EngineUnderTest, type FillMode, type KeyList, T
 export class PetrelEngine implements EngineUnderTest {
   readonly name = 'petrel';
   private db: Db | undefined;
-  /** How `fill` writes (calibrateFill picks it). */
   fillMode: FillMode = 'inflight';
 
   private get database(): Db {
@@ -29,18 +28,8 @@ export class PetrelEngine implements EngineUnderTest {
     this.db = undefined;
   }
 
-  async fill(keys: KeyList, values: Buffer[]): Promise<void> {
-    if (this.fillMode === 'batch') return this.fillBatch(keys, values, 1000);
-    const db = this.database;
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 64 }, async () => {
-        while (next < keys.length) {
-          const i = next++;
-          await db.put(keys.at(i), values[i % values.length]!);
-        }
-      }),
-    );
+  put(key: Buffer, value: Buffer): Promise<void> {
+    return this.database.put(key, value);
   }
 
   async fillBatch(keys: KeyList, values: Buffer[], batchSize: number): Promise<void> {

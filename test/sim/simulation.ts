@@ -28,7 +28,7 @@ import type {
   ReplicaServerInput,
   ReplicationOptions,
 } from '@petrel/pacifica';
-import { MetaCore, ReplicaServerCore, applyMetaRecord, describeMessage, emptyConfiguration, emptyMetaState, membersOf, replicationOptions } from '@petrel/pacifica';
+import { MetaCore, ReplicaServerCore, applyMetaRecord, describeMessage, emptyConfiguration, emptyMetaState, membersOf, replicationOptions, stepCheckingReads } from '@petrel/pacifica';
 import { checkHistory, kvModel, type KvInput, type KvOutput, type Operation } from '../lib/linearizability/index.js';
 import { SimClient, type ClientEnvironment } from './client.js';
 import { EventQueue } from './event_queue.js';
@@ -475,18 +475,7 @@ export class Simulation {
       this.runServerEffects(server, effects);
       return;
     }
-    if (input.type === 'message' && input.message.type === 'clientRead') {
-      // The replica server answers reads through servesReads when it can (its fast path): that
-      // query must agree with what the step decides, every time.
-      const { gpid, requestId } = input.message;
-      const expected = core.servesReads(gpid, input.now);
-      const effects = core.step(input);
-      const served = effects.some((effect) => effect.type === 'read' && effect.requestId === requestId);
-      if (served !== expected) throw new Error(`${server.id}: servesReads(${gpid}) said ${expected}, but the clientRead step ${served ? 'read' : 'refused'}`);
-      this.runServerEffects(server, effects);
-      return;
-    }
-    this.runServerEffects(server, core.step(input));
+    this.runServerEffects(server, stepCheckingReads(core, input, server.id));
   }
 
   private io(server: ServerNode, delayMs: number, input: ReplicaServerInput): void {

@@ -199,8 +199,6 @@ export class LiveCalls {
 class DeadlineList {
   head: TimedCall<unknown> | undefined;
   tail: TimedCall<unknown> | undefined;
-
-  constructor(readonly timeoutMs: number) {}
 }
 
 class Deadlines {
@@ -214,7 +212,7 @@ class Deadlines {
 
   add(call: TimedCall<unknown>): void {
     let list = this.lists.get(call.timeoutMs);
-    if (list === undefined) this.lists.set(call.timeoutMs, (list = new DeadlineList(call.timeoutMs)));
+    if (list === undefined) this.lists.set(call.timeoutMs, (list = new DeadlineList()));
     call.deadlineList = list;
     call.deadlinePrevious = list.tail;
     call.deadlineNext = undefined;

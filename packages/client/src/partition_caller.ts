@@ -108,7 +108,7 @@ export class PartitionCaller {
         }
         try {
           const session = this.pool.openSession(primary) ?? (await this.pool.session(primary, context));
-          return await session.call(name, { header: this.header(partitionIndex, context), request } as RequestBodies[N], context);
+          return await session.call(name, { header: this.header(partitionIndex, context.remainingMs()), request } as RequestBodies[N], context);
         } catch (error) {
           failure = { error, config };
         }
@@ -155,8 +155,8 @@ export class PartitionCaller {
   }
 
   /** @internal A request's header: the partition and what is left of the call's time. */
-  header(partitionIndex: number, context: CallContext): { tableId: number; partitionIndex: number; timeoutMs: number } {
-    return { tableId: this.routing.id, partitionIndex, timeoutMs: headerTimeout(context.remainingMs()) };
+  header(partitionIndex: number, remainingMs: number): { tableId: number; partitionIndex: number; timeoutMs: number } {
+    return { tableId: this.routing.id, partitionIndex, timeoutMs: headerTimeout(remainingMs) };
   }
 
   /**
@@ -221,8 +221,7 @@ class UnaryCall<N extends CallName, T> extends TimedCall<T> implements ResponseW
         this.config = config;
         try {
           // Sent as the call starts: all of its time is left (no need to read the clock again).
-          const header = { tableId: routing.id, partitionIndex: this.partitionIndex, timeoutMs: headerTimeout(this.timeoutMs) };
-          session.send(this.name, { header, request: this.request } as RequestBodies[N], this, this);
+          session.send(this.name, { header: this.caller.header(this.partitionIndex, this.timeoutMs), request: this.request } as RequestBodies[N], this, this);
         } catch (error) {
           this.fail(error);
         }

@@ -22,5 +22,6 @@ export {
 export { PrepareList, type PrepareEntry } from './prepare_list.js';
 export { ReplicaCore, type ReplicaHost } from './replica_core.js';
 export { ReplicaServerCore, type ReplicaServerParameters } from './replica_server_core.js';
+export { stepCheckingReads } from './testing/read_check.js';
 export { MetaCore, META_LEVELS, type MetaLevel, type MetaDurableState, type MetaParameters, applyMetaRecord, compareGpids, emptyMetaState } from './meta_core.js';
 export type { ReplicaApp } from './state_machine.js';

@@ -116,15 +116,6 @@ export class ReplicaServerCore {
     return this.replicaMap;
   }
 
-  /**
-   * Whether a client read of `gpid` would be served now: a query with the answer a clientRead
-   * message would get (`read` rather than a refusal), for a host that runs reads at once.
-   */
-  servesReads(gpid: Gpid, now: number): boolean {
-    const replica = this.replicaMap.get(gpid);
-    return replica !== undefined && replica.isServing(this.leaseValid(now));
-  }
-
   leaseValid(now: number): boolean {
     return now < this.leaseExpiresAt;
   }
@@ -137,7 +128,11 @@ export class ReplicaServerCore {
     return this.session;
   }
 
-  /** The replica of `gpid` here would answer a read at `now`. */
+  /**
+   * The replica of `gpid` here would answer a read at `now`: the answer a clientRead step would
+   * give (`read` rather than a refusal), for a host that runs reads at once (stepCheckingReads
+   * checks that the two agree).
+   */
   isServing(gpid: Gpid, now: number): boolean {
     return this.replicaMap.get(gpid)?.isServing(this.leaseValid(now)) ?? false;
   }

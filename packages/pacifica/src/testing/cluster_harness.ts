@@ -14,6 +14,7 @@ import { describeMessage } from '../messages.js';
 import { MetaCore, applyMetaRecord, emptyMetaState, type MetaDurableState } from '../meta_core.js';
 import type { PlantedBugs, ReplicationOptions } from '../options.js';
 import { ReplicaServerCore } from '../replica_server_core.js';
+import { stepCheckingReads } from './read_check.js';
 import type { Checkpoint, Gpid, Mutation, NodeId, PartitionConfiguration, PersistedReplicaState } from '../types.js';
 import { describeConfiguration, emptyConfiguration } from '../types.js';
 
@@ -371,14 +372,7 @@ export class ClusterHarness {
   private feed(host: ServerHost, input: ReplicaServerInput): void {
     if (host.core === null) return;
     const before = this.roles(host);
-    // servesReads (the replica server's fast path for reads) must agree with the clientRead step.
-    const read = input.type === 'message' && input.message.type === 'clientRead' ? input.message : undefined;
-    const expected = read === undefined ? undefined : host.core.servesReads(read.gpid, input.now);
-    const effects = host.core.step(input);
-    if (read !== undefined && effects.some((effect) => effect.type === 'read' && effect.requestId === read.requestId) !== expected) {
-      throw new Error(`${host.node}: servesReads(${read.gpid}) said ${expected}, but the clientRead step decided otherwise`);
-    }
-    this.runServerEffects(host, effects);
+    this.runServerEffects(host, stepCheckingReads(host.core, input, host.node));
     const after = this.roles(host);
     for (const [gpid, role] of after) if (before.get(gpid) !== role) this.events.push(`${host.node}: ${gpid} ${before.get(gpid) ?? 'none'} -> ${role}`);
   }

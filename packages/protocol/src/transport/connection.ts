@@ -9,8 +9,8 @@
  * A frame also goes out as soon as `maxFrameMessages` messages are queued, without waiting for the
  * turn to end: a turn that answers a frame of 64 requests would otherwise keep all 64 answers until
  * the last is ready, while the peer sits idle, and the two sides would take turns instead of
- * working at once. Cut every few dozen messages, the peer starts on the first answers while this side
- * makes the rest (bench:wire, @petrel/client gets with 64 in flight: 1.5–1.7× the throughput of
+ * working at once. Cut every few dozen messages, the peer starts on the first answers while this
+ * side makes the rest (bench:wire, @petrel/client gets with 64 in flight: 1.5–1.7× the throughput of
  * one frame per turn on this 2-core machine). Each frame costs a socket write and, often, waking
  * the peer, so the cut is no smaller than it needs to be: 32, two frames per 64 in flight
  * (doc/transport.md has the measurements).

@@ -798,8 +798,8 @@ export class ReplicaServer {
       this.countRequest(message.name, 'APP_BUSY');
       return this.refuse(peer, message.requestId, typeId, 'APP_BUSY', 'too many requests in flight on this connection');
     }
-    if (!isWrite && !this.running && this.effects.length === 0 && this.core.servesReads(gpid, this.clock.nowMs())) {
-      // The fast path of a read: what a clientRead step would decide (the core's servesReads), and
+    if (!isWrite && !this.running && this.effects.length === 0 && this.core.isServing(gpid, this.clock.nowMs())) {
+      // The fast path of a read: what a clientRead step would decide (the core's isServing), and
       // with no effect waiting, what its read effect would do at once (see input()) — without
       // the step's objects or a pending entry.
       const started = performance.now();
