@@ -62,20 +62,46 @@ function translate(error: Error | zookeeper.Exception, what: string): PetrelErro
   return translated;
 }
 
-function connectClient(connect: string, options: ZookeeperStateStoreOptions): Promise<zookeeper.Client> {
-  const client = zookeeper.createClient(connect, { sessionTimeout: options.sessionTimeoutMs ?? 6000, spinDelay: 200, retries: 2 });
+/**
+ * Connects, trying again with a fresh client whenever one attempt has not finished its handshake
+ * in `attemptMs`. The library stops timing an attempt once the TCP connection is up and then waits
+ * for the server's answer forever; a ZooKeeper that accepts a connection while it is still starting
+ * can leave that answer unsent (seen: one start in about fifteen under CPU load), so each attempt
+ * gets its own deadline here, and the whole connection `connectTimeoutMs`.
+ */
+async function connectClient(connect: string, options: ZookeeperStateStoreOptions): Promise<zookeeper.Client> {
+  const sessionTimeout = options.sessionTimeoutMs ?? 6000;
   const timeoutMs = options.connectTimeoutMs ?? 10_000;
-  return new Promise<zookeeper.Client>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      client.close();
-      reject(new PetrelError('NETWORK_FAILURE', `zookeeper: no connection to ${connect} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    client.once('connected', () => {
-      clearTimeout(timer);
-      resolve(client);
+  const attemptMs = Math.max(1000, Math.floor(sessionTimeout / 3));
+  const deadline = Date.now() + timeoutMs;
+  for (let attempts = 1; ; attempts++) {
+    const waitMs = Math.min(attemptMs, deadline - Date.now());
+    const client = zookeeper.createClient(connect, { sessionTimeout, spinDelay: 200, retries: 2 });
+    const connected = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), Math.max(0, waitMs));
+      client.once('connected', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      client.connect();
     });
-    client.connect();
-  });
+    if (connected) return client;
+    abandon(client);
+    if (Date.now() >= deadline) {
+      throw new PetrelError('NETWORK_FAILURE', `zookeeper: no connection to ${connect} within ${timeoutMs} ms (${attempts} attempts)`);
+    }
+  }
+}
+
+/**
+ * Drops a client whose handshake never finished. close() alone only queues a close request, which
+ * is never sent on a connection that is not up, so the socket is destroyed too (the library keeps
+ * it as `connectionManager.socket`; absent in other versions, when there is nothing more to do).
+ */
+function abandon(client: zookeeper.Client): void {
+  client.close();
+  const socket = (client as unknown as { connectionManager?: { socket?: { destroy(): void } } }).connectionManager?.socket;
+  socket?.destroy();
 }
 
 function znodeName(key: string): string {

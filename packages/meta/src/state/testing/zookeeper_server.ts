@@ -31,14 +31,20 @@ async function freePort(): Promise<number> {
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
+/**
+ * Whether the server serves: its port accepts a connection and the four-letter `srvr` command
+ * answers with its status. It listens before it serves, and a client that connects in between may
+ * be turned away (or, rarely, left without an answer).
+ */
+function isServing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
+    let answer = '';
+    socket.setTimeout(2000, () => socket.destroy());
+    socket.once('connect', () => socket.write('srvr'));
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.once('error', () => undefined);
+    socket.once('close', () => resolve(answer.includes('Mode: standalone')));
   });
 }
 
@@ -68,7 +74,7 @@ export class ZookeeperServer {
     const config = join(this.dir, 'zoo.cfg');
     writeFileSync(
       config,
-      [`dataDir=${join(this.dir, 'data')}`, `clientPort=${this.port}`, 'clientPortAddress=127.0.0.1', 'tickTime=500', 'minSessionTimeout=1000', 'maxSessionTimeout=20000', 'admin.enableServer=false', '4lw.commands.whitelist=ruok'].join('\n') + '\n',
+      [`dataDir=${join(this.dir, 'data')}`, `clientPort=${this.port}`, 'clientPortAddress=127.0.0.1', 'tickTime=500', 'minSessionTimeout=1000', 'maxSessionTimeout=20000', 'admin.enableServer=false', '4lw.commands.whitelist=srvr'].join('\n') + '\n',
     );
     const child = spawn('java', ['-Xmx256m', '-Dzookeeper.log.dir=' + this.dir, '-cp', this.classpath, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', config], {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -77,9 +83,9 @@ export class ZookeeperServer {
     child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     this.process = child;
     const deadline = Date.now() + 30_000;
-    while (!(await canConnect(this.port))) {
+    while (!(await isServing(this.port))) {
       if (child.exitCode !== null) throw new Error(`ZooKeeper exited with ${child.exitCode}: ${stderr}`);
-      if (Date.now() > deadline) throw new Error(`ZooKeeper did not listen on ${this.port} within 30 s: ${stderr}`);
+      if (Date.now() > deadline) throw new Error(`ZooKeeper did not serve on ${this.port} within 30 s: ${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
