@@ -181,10 +181,7 @@ export class TableReader implements HandleHolder {
     if (blockIndex >= this.blockCount) return NOT_FOUND;
     const block = this.cachedBlock(blockIndex, true);
     const hit = blockHit;
-    const decoded = block.isDecoded;
-    const found = block.find(target, hit);
-    if (!decoded && block.isDecoded && !block.transient) this.cache.recharge(this.cacheId, this.blockOffsets[blockIndex] as number, block);
-    if (!found) return NOT_FOUND;
+    if (!block.find(target, hit)) return NOT_FOUND;
     const userLength = hit.keyLength - TRAILER_BYTES;
     if (userLength !== userKey.length || compareBytes(hit.keyBytes, hit.keyStart, hit.keyStart + userLength, userKey, 0, userLength) !== 0) return NOT_FOUND;
     const kind = 255 - (hit.keyBytes[hit.keyStart + hit.keyLength - 1] as number);
