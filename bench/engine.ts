@@ -12,9 +12,10 @@
  *   fillbatch    write N keys in random order in batches of 100 into an empty database
  *
  * Durability is the same on both sides: no fsync per write; so are the block cache (256 MiB), the
- * way fills are chosen (each engine's faster of two APIs) and the read loops' time slices
- * (bench/README.md says why). The event loop's longest stall is measured with
- * perf_hooks.monitorEventLoopDelay during each engine's runs.
+ * way fills are chosen (each engine's faster of two APIs), an untimed warm-up fill before each
+ * engine's runs, and the read loops' time slices (bench/README.md says why). The event loop's
+ * longest stall is measured with perf_hooks.monitorEventLoopDelay during each engine's runs, and
+ * the process's page faults are counted in each phase.
  *
  *   npm run bench:engine [-- --quick]
  */
@@ -49,16 +50,25 @@ interface EngineResult {
   maxStallMs: number;
   /** The worst stall of each phase (workloads, opens, closes), to find where a stall comes from. */
   stallByPhase: Record<string, number>;
+  /**
+   * Minor page faults of the whole process (every thread) in each phase: a fault on a fresh page
+   * cost about 12 µs on the VM these benches ran on (bench/README.md), so they say where a
+   * workload's time went when it made new memory.
+   */
+  pageFaultsByPhase: Record<string, number>;
 }
 
 async function runEngine(engine: EngineUnderTest, workload: ReturnType<typeof makeWorkload>): Promise<EngineResult> {
   const opsPerSec = {} as Record<WorkloadName, number>;
   const histogram = monitorEventLoopDelay({ resolution: 5 });
   const stallByPhase: Record<string, number> = {};
+  const pageFaultsByPhase: Record<string, number> = {};
   let worst = 0;
   const phase = async (name: string, action: () => Promise<unknown>) => {
     histogram.reset();
+    const faults = process.resourceUsage().minorPageFault;
     await action();
+    pageFaultsByPhase[name] = process.resourceUsage().minorPageFault - faults;
     const max = histogram.max / 1e6;
     stallByPhase[name] = Math.round(max * 10) / 10;
     worst = Math.max(worst, max);
@@ -96,15 +106,57 @@ async function runEngine(engine: EngineUnderTest, workload: ReturnType<typeof ma
   await phase('close batch', () => engine.close());
   histogram.disable();
   process.stderr.write(`  ${engine.name} worst event-loop stall by phase (ms): ${JSON.stringify(stallByPhase)}\n`);
-  return { opsPerSec, writeAmplification, dbBytes, maxStallMs: worst, stallByPhase };
+  process.stderr.write(`  ${engine.name} page faults by phase: ${JSON.stringify(pageFaultsByPhase)}\n`);
+  return { opsPerSec, writeAmplification, dbBytes, maxStallMs: worst, stallByPhase, pageFaultsByPhase };
+}
+
+/**
+ * What one page fault on fresh memory costs here, in µs: 16 MiB newly allocated, one byte written
+ * per 4 KiB page (each write faults), against writing them again (no faults). Printed with the
+ * results: on a VM where this is tens of times a bare machine's, new memory is what fills pay for.
+ */
+function freshPageFaultMicros(): number {
+  const pages = 4096;
+  const memory = Buffer.allocUnsafeSlow(pages * 4096);
+  const touch = (value: number): number => {
+    const started = process.hrtime.bigint();
+    for (let page = 0; page < pages; page++) memory[page * 4096] = value;
+    return Number(process.hrtime.bigint() - started) / 1000;
+  };
+  const first = touch(1);
+  const again = touch(2);
+  return (first - again) / pages;
 }
 
 await initChecksum();
 rmSync(root, { recursive: true, force: true });
+const pageFaultMicros = freshPageFaultMicros();
+console.log(`a page fault on fresh memory costs ${pageFaultMicros.toFixed(2)} µs here`);
 console.log(`bench:engine — ${COUNT.toLocaleString('en-US')} operations a workload, 16-byte keys, 100-byte values, in ${root}`);
 const workload = makeWorkload(COUNT);
+/**
+ * An untimed fillrandom of all N keys into a throwaway database, before an engine's runs. The
+ * engines share one process, and memory one engine's runs made and freed is reused by the next
+ * one's allocations without a page fault; Petrel, run first, used to pay the process's first
+ * touch of a few hundred MB (about 50,000 faults in fillrandom, at ~12 µs each on this VM) that
+ * LevelDB then found ready. Each engine now warms up the same way, and its warm-up is printed.
+ */
+async function warmUp(engine: EngineUnderTest, dir: string): Promise<{ opsPerSec: number; pageFaults: number }> {
+  await engine.open(dir);
+  const faults = process.resourceUsage().minorPageFault;
+  const started = performance.now();
+  await fill(engine, workload.shuffled, workload.values);
+  const opsPerSec = COUNT / ((performance.now() - started) / 1000);
+  const pageFaults = process.resourceUsage().minorPageFault - faults;
+  await engine.close();
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`${engine.name} warm-up (not in the results): fillrandom ${Math.round(opsPerSec).toLocaleString('en-US')} ops/s, ${pageFaults.toLocaleString('en-US')} page faults`);
+  return { opsPerSec: round(opsPerSec, 0), pageFaults };
+}
+
 const petrelEngine = new PetrelEngine();
 console.log(`Petrel fill API: ${await calibrateFill(petrelEngine, join(root, 'petrel-calibrate'), workload.shuffled.slice(0, 50_000), workload.values)}`);
+const warmUps: Record<string, { opsPerSec: number; pageFaults: number }> = { petrel: await warmUp(petrelEngine, join(root, 'petrel-warm-up')) };
 const petrel = await runEngine(petrelEngine, workload);
 const classicLevel = await loadClassicLevel();
 let leveldb: EngineResult | undefined;
@@ -114,6 +166,7 @@ if (classicLevel === undefined) {
   const engine = new ClassicLevelEngine(classicLevel);
   const calibration = await calibrateFill(engine, join(root, 'leveldb-calibrate'), workload.shuffled.slice(0, 50_000), workload.values);
   console.log(`LevelDB fill API: ${calibration}`);
+  warmUps.leveldb = await warmUp(engine, join(root, 'leveldb-warm-up'));
   leveldb = await runEngine(engine, workload);
 }
 rmSync(root, { recursive: true, force: true });
@@ -143,4 +196,7 @@ report('engine', {
   dbBytes: { petrel: petrel.dbBytes, leveldb: leveldb?.dbBytes ?? null },
   maxEventLoopStallMs: round(petrel.maxStallMs, 1),
   stallByPhaseMs: petrel.stallByPhase,
+  freshPageFaultMicros: round(pageFaultMicros, 2),
+  warmUp: warmUps,
+  pageFaultsByPhase: { petrel: petrel.pageFaultsByPhase, leveldb: leveldb?.pageFaultsByPhase ?? null },
 });
