@@ -21,6 +21,12 @@ export const REPLICA_SERVERS = 3;
 export const REPLICA_COUNT = 3;
 export const TABLE = 'ycsb';
 const READY_TIMEOUT_MS = 60_000;
+/**
+ * Node flags for every replica server, from PETREL_BENCH_SERVER_NODE_FLAGS (space-separated), for
+ * looking inside a run: `--trace-gc`, `--perf-basic-prof` (symbols for Linux perf). Their output
+ * goes where the server's stderr goes (the bench keeps its last lines).
+ */
+const EXTRA_NODE_FLAGS = (process.env.PETREL_BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
 /** A profiled server writes its profile while exiting; give it longer than the usual 5 s. */
 const PROFILED_STOP_GRACE_MS = 60_000;
 
@@ -90,10 +96,10 @@ export class PetrelSystem implements SystemUnderTest {
         const args = ['replica', '--listen', `127.0.0.1:${replicaPorts[i]!}`, '--meta', metaAddress, '--data-dir', join(options.dataDir, name)];
         let child: ChildServer;
         if (i === 0 && profileDir !== null) {
-          child = startWithNodeFlags(name, args, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`], log);
+          child = startWithNodeFlags(name, args, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...EXTRA_NODE_FLAGS], log);
           profiled = { name, file: '' };
         } else {
-          child = startChild(name, args, log);
+          child = startWithNodeFlags(name, args, EXTRA_NODE_FLAGS, log);
         }
         guardChild(child.process);
         children.push(child);
