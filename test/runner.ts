@@ -1,8 +1,8 @@
 /**
- * The test runner behind `npm test`. It finds every `*.test.ts` under packages/ and test/, runs
- * each file in its own Node process (two at a time: one a core), reads uvu's per-file summary, and
- * ends with the one line CI reads: `N passed, M failed` (plus `, K skipped`). It exits non-zero
- * when anything failed, including a file that crashed before uvu could report.
+ * The test runner behind `npm test`. It finds every `*.test.ts` under packages/, test/ and
+ * bench/, runs each file in its own Node process (two at a time: one a core), reads uvu's per-file
+ * summary, and ends with the one line CI reads: `N passed, M failed` (plus `, K skipped`). It
+ * exits non-zero when anything failed, including a file that crashed before uvu could report.
  *
  *   npm test                      every test that fits in CI
  *   npm test -- wal lsm           only files whose path contains one of these words
@@ -42,6 +42,7 @@ function findTests(dir: string, out: string[]): void {
 const files: string[] = [];
 findTests(join(root, 'packages'), files);
 findTests(join(root, 'test'), files);
+findTests(join(root, 'bench'), files);
 const selected = files
   .map((file) => relative(root, file))
   .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))

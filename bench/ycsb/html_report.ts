@@ -139,8 +139,39 @@ const NINES_TICKS: [number, string][] = [
   [4.5, 'max'],
 ];
 
-function phaseLabel(phase: PhaseResult): string {
-  return phase.targetOpsPerSec === null ? phase.workload : `${phase.workload} @ ${format(phase.targetOpsPerSec)}/s`;
+/**
+ * Each phase of a run, labelled so that the same label means the same run on every system: a
+ * workload named again is C#2, C#3 (as bench/cluster.ts prints them); a throttled run after a
+ * full-speed one is that run's label "at a fraction of peak" (each system's own rate, shown in its
+ * heading); a throttled run with no full-speed run before it (a fixed --target, the same rate for
+ * every system) is labelled with its rate.
+ */
+function labelPhases(run: SystemRun): Map<PhaseResult, string> {
+  const labels = new Map<PhaseResult, string>();
+  const fullSpeedRuns = new Map<string, number>();
+  const throttledRuns = new Map<string, number>();
+  const lastFullSpeed = new Map<string, string>();
+  for (const phase of run.phases) {
+    const { workload } = phase;
+    if (phase.targetOpsPerSec === null) {
+      const nth = (fullSpeedRuns.get(workload) ?? 0) + 1;
+      fullSpeedRuns.set(workload, nth);
+      const label = nth === 1 ? workload : `${workload}#${nth}`;
+      lastFullSpeed.set(workload, label);
+      labels.set(phase, label);
+    } else {
+      const after = lastFullSpeed.get(workload);
+      if (after !== undefined) {
+        labels.set(phase, `${after} at a fraction of peak`);
+        lastFullSpeed.delete(workload);
+      } else {
+        const nth = (throttledRuns.get(workload) ?? 0) + 1;
+        throttledRuns.set(workload, nth);
+        labels.set(phase, `${nth === 1 ? workload : `${workload}#${nth}`} @ ${format(phase.targetOpsPerSec)}/s`);
+      }
+    }
+  }
+  return labels;
 }
 
 function phaseTable(phase: PhaseResult): string {
@@ -163,10 +194,15 @@ function profileSection(profile: ProfileSummary): string {
 export function htmlReport(title: string, meta: Record<string, unknown>, runs: SystemRun[]): string {
   const ran = runs.filter((run) => run.status === 'ran' || run.phases.length > 0);
   const systems = ran.map((run) => run.system);
-  const labels = [...new Set(ran.flatMap((run) => run.phases.map(phaseLabel)))];
-  const workloadKeys = [...new Set(ran.flatMap((run) => run.phases.map((p) => p.workload)))];
-  const find = (system: string, label: string) => ran.find((r) => r.system === system)?.phases.find((p) => phaseLabel(p) === label);
-  const peakOf = (system: string, workload: string) => ran.find((r) => r.system === system)?.phases.find((p) => p.workload === workload && p.targetOpsPerSec === null);
+  const labelled = new Map(ran.map((run) => [run.system, labelPhases(run)]));
+  const labels = [...new Set([...labelled.values()].flatMap((byPhase) => [...byPhase.values()]))];
+  const find = (system: string, label: string) => [...(labelled.get(system) ?? new Map<PhaseResult, string>()).entries()].find(([, l]) => l === label)?.[0];
+  // Full-speed runs, by label (C, C#2, …): the ratios and the throughput chart.
+  const fullSpeedLabels = labels.filter((label) => ran.some((run) => find(run.system, label)?.targetOpsPerSec === null));
+  const peakOf = (system: string, label: string) => {
+    const phase = find(system, label);
+    return phase?.targetOpsPerSec === null ? phase : undefined;
+  };
   const body: string[] = [];
   body.push(`<h1>${escapeHtml(title)}</h1>`);
   body.push(`<pre>${escapeHtml(JSON.stringify(meta, null, 2))}</pre>`);
@@ -189,7 +225,7 @@ export function htmlReport(title: string, meta: Record<string, unknown>, runs: S
   const peers = systems.filter((system) => system !== 'petrel');
   if (petrel !== null && peers.length > 0) {
     body.push(`<h2>Petrel ops/s ÷ peer ops/s</h2><table><tr><th>workload</th>${peers.map((peer) => `<th>${escapeHtml(peer)}</th>`).join('')}</tr>`);
-    for (const workload of workloadKeys) {
+    for (const workload of fullSpeedLabels) {
       const own = peakOf(petrel, workload)?.opsPerSec;
       const cells = peers.map((peer) => {
         const theirs = peakOf(peer, workload)?.opsPerSec;
@@ -199,7 +235,7 @@ export function htmlReport(title: string, meta: Record<string, unknown>, runs: S
     }
     body.push('</table>');
   }
-  body.push(barChart('Throughput at full speed', workloadKeys, systems, (w, s) => peakOf(s, w)?.opsPerSec ?? null));
+  body.push(barChart('Throughput at full speed', fullSpeedLabels, systems, (w, s) => peakOf(s, w)?.opsPerSec ?? null));
   for (const label of labels) {
     body.push(`<h2>Workload ${escapeHtml(label)}</h2>`);
     const series = (pick: (p: PhaseResult) => [number, number][]) =>
@@ -222,7 +258,8 @@ export function htmlReport(title: string, meta: Record<string, unknown>, runs: S
       const p = find(system, label);
       if (!p) continue;
       const byServer = Object.entries(p.serverCpuPctByProcess).map(([name, pct]) => `${name} ${pct}%`).join(', ');
-      body.push(`<h3>${escapeHtml(system)}: ${format(p.opsPerSec)} ops/s over ${p.durationSec} s, ${p.clients} clients × ${p.inFlightPerClient} in flight${p.recordsPerScan === null ? '' : `; ${format(p.recordsPerScan)} records per scan`}</h3>`);
+      const target = p.targetOpsPerSec === null ? '' : ` (target ${format(p.targetOpsPerSec)}/s)`;
+      body.push(`<h3>${escapeHtml(system)}: ${format(p.opsPerSec)} ops/s${target} over ${p.durationSec} s, ${p.clients} clients × ${p.inFlightPerClient} in flight${p.recordsPerScan === null ? '' : `; ${format(p.recordsPerScan)} records per scan`}</h3>`);
       body.push(`<p>CPU in % of one core: clients ${p.clientCpuPct}%, servers ${p.serverCpuPct ?? '–'}%${byServer === '' ? '' : ` (${escapeHtml(byServer)})`}, whole machine ${p.machineCpuPct ?? '–'}%; load average ${p.loadAverage[0]} → ${p.loadAverage[1]}</p>`);
       if (p.syscalls !== null) body.push(`<p>System calls of the servers in the phase (perf): ${escapeHtml(Object.entries(p.syscalls).map(([name, count]) => `${name} ${format(count / p.durationSec)}/s`).join(', '))}</p>`);
       body.push(phaseTable(p));

@@ -44,6 +44,30 @@ test('a run against the in-process system loads, runs each workload and its 50% 
   }
 });
 
+test('a workload named twice gets its own sections and ratios in the HTML report (C, C#2)', async () => {
+  const dataRoot = mkdtempSync(join(tmpdir(), 'ycsb-runner-test-'));
+  try {
+    const options = { ...defaultRunOptions(true), workloads: ['C', 'C'], recordCount: 200, durationSec: 0, operationCount: 600, clients: 1, inFlight: 4, fractionOfPeak: 0.5, dataRoot, progress: false };
+    const run = await runSystem('memory', options, () => {});
+    assert.is(run.status, 'ran', run.reason ?? '');
+    assert.equal(
+      run.phases.map((phase) => [phase.workload, phase.targetOpsPerSec === null]),
+      [['C', true], ['C', false], ['C', true], ['C', false]],
+    );
+    // The same run under two names, so that the report has a Petrel / peer ratio table.
+    const asPetrel = { ...run, system: 'petrel' };
+    const html = htmlReport('test', { options }, [asPetrel, run]);
+    for (const label of ['C', 'C at a fraction of peak', 'C#2', 'C#2 at a fraction of peak']) {
+      assert.ok(html.includes(`<h2>Workload ${label}</h2>`), `a section for ${label}`);
+    }
+    const ratios = html.slice(html.indexOf('Petrel ops/s ÷ peer ops/s'));
+    assert.match(ratios, /<tr><td>C<\/td><td>1\.00×<\/td><\/tr>/);
+    assert.match(ratios, /<tr><td>C#2<\/td><td>1\.00×<\/td><\/tr>/);
+  } finally {
+    rmSync(dataRoot, { recursive: true, force: true });
+  }
+});
+
 test('an unknown system is refused and a missing binary is skipped with a reason', async () => {
   const refused = await runSystem('mongo', defaultRunOptions(true), () => {}).then(
     () => null,
