@@ -14,15 +14,20 @@ export function encodeBatch(messages: readonly Uint8Array[], totalBytes?: number
   let size = 0;
   if (totalBytes === undefined) for (const message of messages) size += varintLength(message.length) + message.length;
   else size = totalBytes;
-  const frame = Buffer.allocUnsafe(size);
+  return encodeBatchInto(Buffer.allocUnsafe(size), messages, size);
+}
+
+/** Encodes messages, `size` bytes in all, at the start of `target`; returns that part of it. */
+export function encodeBatchInto(target: Buffer, messages: readonly Uint8Array[], size: number): Buffer {
+  if (size > target.length) throw new PetrelError('SERVER_INTERNAL_ERROR', `batch of ${size} bytes does not fit in ${target.length}`);
   let offset = 0;
   for (const message of messages) {
-    offset = putVarint(frame, offset, message.length);
-    frame.set(message, offset);
+    offset = putVarint(target, offset, message.length);
+    target.set(message, offset);
     offset += message.length;
   }
   if (offset !== size) throw new PetrelError('SERVER_INTERNAL_ERROR', `batch size mismatch: ${offset} != ${size}`);
-  return frame;
+  return target.subarray(0, size);
 }
 
 /**

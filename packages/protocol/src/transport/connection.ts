@@ -24,7 +24,7 @@
  */
 import { PetrelError, varintLength } from '@petrel/base';
 import type { WebSocket } from 'ws';
-import { decodeBatch, encodeBatch } from './batch.js';
+import { decodeBatch, encodeBatch, encodeBatchInto } from './batch.js';
 
 export interface ConnectionLimits {
   /** The largest frame sent or accepted (default 64 MiB). */
@@ -36,6 +36,19 @@ export interface ConnectionLimits {
   /** Messages queued that make a frame go out before the turn ends (default 32). */
   maxFrameMessages: number;
 }
+
+/**
+ * Outgoing frames up to FRAME_BUFFER_BYTES are encoded into buffers reused by every connection of
+ * the process. A fresh buffer per frame — an ArrayBuffer outside V8's heap — made a read-heavy
+ * server run a major collection several times a second (V8 starts one as such memory grows), with
+ * a heap of only ~30 MB to mark. A buffer goes back to the spares when the socket has written
+ * it; at most SPARE_FRAME_BUFFERS wait there (4 MiB), the rest are left to the collector.
+ */
+const FRAME_BUFFER_BYTES = 64 * 1024;
+const SPARE_FRAME_BUFFERS = 64;
+const spareFrameBuffers: Buffer[] = [];
+/** `PETREL_FRAME_BUFFERS=fresh` in the environment: a new buffer per frame (bench:server-gc's comparison). */
+const REUSE_FRAME_BUFFERS = process.env.PETREL_FRAME_BUFFERS !== 'fresh';
 
 export const DEFAULT_LIMITS: ConnectionLimits = {
   maxFrameBytes: 64 * 2 ** 20,
@@ -124,8 +137,19 @@ export class Connection {
         bytes += size;
         end++;
       }
-      const frame = encodeBatch(end - start === queue.length ? queue : queue.slice(start, end), bytes);
-      this.socket.send(frame, { binary: true, compress: false });
+      const messages = end - start === queue.length ? queue : queue.slice(start, end);
+      let frame: Buffer;
+      if (bytes <= FRAME_BUFFER_BYTES && REUSE_FRAME_BUFFERS) {
+        // A reused buffer, back in the spares once the socket has written it (the callback).
+        const buffer = spareFrameBuffers.pop() ?? Buffer.allocUnsafeSlow(FRAME_BUFFER_BYTES);
+        frame = encodeBatchInto(buffer, messages, bytes);
+        this.socket.send(frame, { binary: true, compress: false }, () => {
+          if (spareFrameBuffers.length < SPARE_FRAME_BUFFERS) spareFrameBuffers.push(buffer);
+        });
+      } else {
+        frame = encodeBatch(messages, bytes);
+        this.socket.send(frame, { binary: true, compress: false });
+      }
       this.counters.framesSent++;
       this.counters.messagesSent += end - start;
       this.counters.bytesSent += frame.length;

@@ -91,6 +91,43 @@ test('a frame goes out every maxFrameMessages messages, before the turn ends; or
   await listener.close();
 });
 
+test('frames from reused buffers arrive intact while many are still being written', async () => {
+  // On one request the server sends 64,000 messages of 1 KiB in a single turn: 2,000 frames of
+  // ~33 KiB, far more than the socket takes at once and than the spare buffers kept, so most
+  // frames wait in the socket while later ones are encoded. Every message must arrive whole and in
+  // order: a buffer reused before the socket wrote it would show up as a wrong number or body.
+  const count = 64_000;
+  const listener = await listen({
+    host: '127.0.0.1',
+    port: 0,
+    onConnection: (connection) =>
+      connection.onMessage(() => {
+        for (let i = 0; i < count; i++) {
+          const message = Buffer.alloc(1024, i & 0xff);
+          message.writeUInt32BE(i, 0);
+          assert.ok(connection.send(message));
+        }
+      }),
+  });
+  const client = await connect(listener.address);
+  const received: number[] = [];
+  let corrupt = 0;
+  const all = new Promise<void>((resolve) =>
+    client.onMessage((message) => {
+      const i = message.readUInt32BE(0);
+      received.push(i);
+      if (message.length !== 1024 || message[1023] !== (i & 0xff)) corrupt++;
+      if (received.length === count) resolve();
+    }),
+  );
+  client.send(Buffer.from('go'));
+  await all;
+  assert.is(corrupt, 0);
+  assert.ok(received.every((value, i) => value === i), 'in order, none lost or repeated');
+  client.close();
+  await listener.close();
+});
+
 test('garbage, text, oversize frames each close that connection with a reason; other clients go on', async () => {
   const { listener } = await echoServer({ maxFrameBytes: 4096 });
   const good = await connect(listener.address);
