@@ -47,7 +47,7 @@ export interface ConnectionLimits {
 const FRAME_BUFFER_BYTES = 64 * 1024;
 const SPARE_FRAME_BUFFERS = 64;
 const spareFrameBuffers: Buffer[] = [];
-/** `PETREL_FRAME_BUFFERS=fresh` in the environment: a new buffer per frame (bench:server-gc's comparison). */
+/** `PETREL_FRAME_BUFFERS=fresh`: a new buffer per frame, as before (bench:server-gc compares). */
 const REUSE_FRAME_BUFFERS = process.env.PETREL_FRAME_BUFFERS !== 'fresh';
 
 export const DEFAULT_LIMITS: ConnectionLimits = {
