@@ -239,7 +239,11 @@ export interface StatusServerOptions {
   health: () => { healthy: boolean; [key: string]: unknown };
 }
 
-/** Serves GET /metrics and GET /health; resolves once listening. Port 0 picks a free port. */
+/**
+ * Serves GET /metrics and GET /health; resolves once listening. Port 0 picks a free port. Every
+ * server's metrics include the event loop's delay (registerEventLoopDelay), measured while the
+ * status server runs.
+ */
 export async function startStatusServer(options: StatusServerOptions): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
@@ -262,11 +266,13 @@ export async function startStatusServer(options: StatusServerOptions): Promise<{
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
+  const stopEventLoopDelay = registerEventLoopDelay(options.registry);
   const address = server.address();
   return {
     port: typeof address === 'object' && address !== null ? address.port : options.port,
     close: () =>
       new Promise<void>((resolve) => {
+        stopEventLoopDelay();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

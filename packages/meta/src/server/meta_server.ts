@@ -12,7 +12,7 @@
  *   /configs/<gpid>     JSON PartitionConfiguration — persisted before the core applies it
  *   /sessions/<node>    decimal lease session of a replica server
  */
-import { type Clock, MetricsRegistry, PetrelError, SystemClock, type Vfs, joinPath, nodeVfs, registerEventLoopDelay, startStatusServer } from '@petrel/base';
+import { type Clock, MetricsRegistry, PetrelError, SystemClock, type Vfs, joinPath, nodeVfs, startStatusServer } from '@petrel/base';
 import {
   type Gpid,
   type MetaDurableState,
@@ -111,7 +111,6 @@ export class MetaServer {
   private readonly metrics = new MetricsRegistry();
   private readonly requestsTotal = this.metrics.counter('petrel_meta_requests_total', 'Requests the meta server answered, by type and outcome.');
   private statusServer: { port: number; close(): Promise<void> } | undefined;
-  private stopEventLoopDelay: (() => void) | undefined;
 
   private constructor(
     readonly options: MetaServerOptions,
@@ -184,7 +183,6 @@ export class MetaServer {
     server.perform(core.start(clock.nowMs()));
     for (const connection of pending) server.accept(connection);
     if (options.httpPort !== undefined) {
-      server.stopEventLoopDelay = registerEventLoopDelay(server.metrics);
       server.statusServer = await startStatusServer({ host, port: options.httpPort, registry: server.metrics, health: () => server!.health() });
     }
     server.log(`meta: serving on ${listener.address} with ${catalog.tables().length} tables, ${replicaServers.size} known replica servers`);
@@ -494,7 +492,6 @@ export class MetaServer {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     await this.listener.close();
-    this.stopEventLoopDelay?.();
     await this.statusServer?.close();
     await this.persistTail;
     await this.store.close();

@@ -10,7 +10,7 @@
  *
  * Its node id is its listen address: that is how the meta and the other servers name it.
  */
-import { type Clock, IdMap, MetricsRegistry, PetrelError, SystemClock, type Vfs, isPetrelError, joinPath, nodeVfs, registerEventLoopDelay, startStatusServer } from '@petrel/base';
+import { type Clock, IdMap, MetricsRegistry, PetrelError, SystemClock, type Vfs, isPetrelError, joinPath, nodeVfs, startStatusServer } from '@petrel/base';
 import {
   type Checkpoint,
   type Gpid,
@@ -162,7 +162,6 @@ export class ReplicaServer {
   /** Gpid strings of the partitions held here, by table id and partition index (gpidOf). */
   private readonly gpids = new Map<number, Gpid[]>();
   private statusServer: { port: number; close(): Promise<void> } | undefined;
-  private stopEventLoopDelay: (() => void) | undefined;
   /** Checkpoints this server learned from others: bytes fetched and the time the fetch took. */
   readonly learned: { gpid: Gpid; decree: number; bytes: number; files: number; fetchMs: number }[] = [];
   private gcTimer: NodeJS.Timeout | undefined;
@@ -251,7 +250,6 @@ export class ReplicaServer {
     for (const replica of recovered) this.noteDropped(replica.gpid);
     this.connectMeta();
     if (this.options.httpPort !== undefined) {
-      this.stopEventLoopDelay = registerEventLoopDelay(this.metrics);
       this.statusServer = await startStatusServer({ host: parseAddress(this.address).host, port: this.options.httpPort, registry: this.metrics, health: () => this.health() });
     }
     this.gcTimer = setInterval(() => void this.collectGarbage(), 10_000);
@@ -931,7 +929,6 @@ export class ReplicaServer {
     await this.listener.close();
     this.metaConnection?.close();
     for (const peer of this.outbound.values()) peer.connection?.close();
-    this.stopEventLoopDelay?.();
     await this.statusServer?.close();
     for (const store of this.stores.values()) await store.close();
     this.stores.clear();
