@@ -6,10 +6,11 @@
  * keys skewed towards the first records (a cube of a uniform number). Prints one JSON line:
  * reads/s, the replica servers' CPU per read, and their major collections.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ChildServer, freePort, startChild, stopChildren } from '@petrel/cli';
 import { PetrelClient } from '@petrel/client';
+import { processCpuMs } from '../ycsb/systems/process_cpu.js';
 
 const [records, seconds] = [Number(process.argv[2] ?? 30_000), Number(process.argv[3] ?? 10)];
 const IN_FLIGHT = 64;
@@ -21,11 +22,8 @@ const log = (line: string): void => {
   const name = /^\[(\w+)\]/.exec(line)?.[1];
   if (measuring && name !== undefined && line.includes('Mark-Compact')) majorGcs.set(name, (majorGcs.get(name) ?? 0) + 1);
 };
-/** CPU time of a process so far, in clock ticks (100 a second). */
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
+/** CPU milliseconds a server has used so far (processCpuMs; a server that is gone reads as 0). */
+const cpuMs = (server: ChildServer): number => processCpuMs(server.process.pid!) ?? 0;
 
 const children: ChildServer[] = [];
 try {
@@ -34,13 +32,8 @@ try {
   await children[0]!.ready;
   const replicas: ChildServer[] = [];
   for (let i = 1; i <= REPLICA_SERVERS; i++) {
-    // startChild runs node with this process's execArgv: add --trace-gc for this spawn only.
-    process.execArgv.push('--trace-gc');
-    try {
-      replicas.push(startChild(`replica${i}`, ['replica', '--listen', `127.0.0.1:${await freePort()}`, '--meta', metaAddress, '--data-dir', join(dir, `replica${i}`)], log));
-    } finally {
-      process.execArgv.pop();
-    }
+    const args = ['replica', '--listen', `127.0.0.1:${await freePort()}`, '--meta', metaAddress, '--data-dir', join(dir, `replica${i}`)];
+    replicas.push(startChild(`replica${i}`, args, log, ['--trace-gc']));
   }
   children.push(...replicas);
   await Promise.all(replicas.map((replica) => replica.ready));
@@ -57,7 +50,7 @@ try {
         await table.set(`h${i % 256}`, `s${i}`, value);
       }
     }));
-    const before = replicas.map((replica) => cpuTicks(replica.process.pid!));
+    const before = replicas.map(cpuMs);
     measuring = true;
     const started = performance.now();
     const end = started + seconds * 1000;
@@ -71,9 +64,9 @@ try {
     }));
     const elapsed = (performance.now() - started) / 1000;
     measuring = false;
-    const cpuMs = replicas.reduce((total, replica, i) => total + (cpuTicks(replica.process.pid!) - before[i]!) * 10, 0);
+    const usedMs = replicas.reduce((total, replica, i) => total + cpuMs(replica) - before[i]!, 0);
     const gcs = replicas.map((replica) => majorGcs.get(replica.name) ?? 0);
-    console.log(JSON.stringify({ readsPerSec: reads / elapsed, serverCpuMicrosPerRead: (cpuMs * 1000) / reads, majorGcsPerSec: gcs.reduce((a, b) => a + b, 0) / elapsed, majorGcsByServer: gcs }));
+    console.log(JSON.stringify({ readsPerSec: reads / elapsed, serverCpuMicrosPerRead: (usedMs * 1000) / reads, majorGcsPerSec: gcs.reduce((a, b) => a + b, 0) / elapsed, majorGcsByServer: gcs }));
   } finally {
     await client.close();
   }

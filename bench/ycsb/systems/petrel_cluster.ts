@@ -30,21 +30,6 @@ const EXTRA_NODE_FLAGS = (process.env.PETREL_BENCH_SERVER_NODE_FLAGS ?? '').spli
 /** A profiled server writes its profile while exiting; give it longer than the usual 5 s. */
 const PROFILED_STOP_GRACE_MS = 60_000;
 
-/**
- * startChild runs `node <this process's execArgv> main.ts …`; to start one server with extra
- * Node flags (--cpu-prof cannot go through NODE_OPTIONS), they are appended to execArgv for the
- * duration of that synchronous spawn only.
- */
-function startWithNodeFlags(name: string, args: string[], nodeFlags: string[], log: (line: string) => void): ChildServer {
-  const saved = [...process.execArgv];
-  process.execArgv.push(...nodeFlags);
-  try {
-    return startChild(name, args, log);
-  } finally {
-    process.execArgv.splice(0, process.execArgv.length, ...saved);
-  }
-}
-
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
@@ -96,10 +81,10 @@ export class PetrelSystem implements SystemUnderTest {
         const args = ['replica', '--listen', `127.0.0.1:${replicaPorts[i]!}`, '--meta', metaAddress, '--data-dir', join(options.dataDir, name)];
         let child: ChildServer;
         if (i === 0 && profileDir !== null) {
-          child = startWithNodeFlags(name, args, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...EXTRA_NODE_FLAGS], log);
+          child = startChild(name, args, log, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...EXTRA_NODE_FLAGS]);
           profiled = { name, file: '' };
         } else {
-          child = startWithNodeFlags(name, args, EXTRA_NODE_FLAGS, log);
+          child = startChild(name, args, log, EXTRA_NODE_FLAGS);
         }
         guardChild(child.process);
         children.push(child);

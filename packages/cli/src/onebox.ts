@@ -33,9 +33,12 @@ export interface ChildServer {
   ready: Promise<{ address: string; pid: number; httpPort: number | null }>;
 }
 
-/** Starts `petrel <args>` as a child running this same Node with the same loader. */
-export function startChild(name: string, args: string[], log: (line: string) => void): ChildServer {
-  const child = spawn(process.execPath, [...process.execArgv, MAIN, ...args], {
+/**
+ * Starts `petrel <args>` as a child running this same Node with the same loader, and `nodeFlags`
+ * besides (`--cpu-prof`, `--trace-gc`, … — flags NODE_OPTIONS does not take).
+ */
+export function startChild(name: string, args: string[], log: (line: string) => void, nodeFlags: readonly string[] = []): ChildServer {
+  const child = spawn(process.execPath, [...process.execArgv, ...nodeFlags, MAIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // The child stops by itself if this process dies without stopping it (see main.ts).
     env: { ...process.env, PETREL_PARENT_PID: String(process.pid) },
