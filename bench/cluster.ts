@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { formatNumber, machine, quick, report, round, table } from './lib/report.js';
 import { htmlReport } from './ycsb/html_report.js';
 import { defaultRunOptions, HELP, parseCommandLine } from './ycsb/options.js';
-import type { PhaseResult } from './ycsb/results.js';
+import { type PhaseResult, runName } from './ycsb/results.js';
 import { resultsTable } from './ycsb/results_table.js';
 import { runSystems, type SystemRun } from './ycsb/runner.js';
 
@@ -104,7 +104,7 @@ for (const workload of options.workloads) {
   // A workload named again is reported as C#2, C#3, …: its own runs, not the first one's.
   const nth = timesSeen.get(workload) ?? 0;
   timesSeen.set(workload, nth + 1);
-  const letter = nth === 0 ? workload : `${workload}#${nth + 1}`;
+  const letter = runName(workload, nth + 1);
   const own = fullSpeed(petrel, workload, nth);
   const ownAtFraction = throttled(petrel, workload, nth);
   const ratioVs: Record<string, number> = {};

@@ -10,7 +10,7 @@
  * profiled server's main thread spent its time.
  */
 import type { ProfileSummary } from './profile.js';
-import type { PhaseResult } from './results.js';
+import { type PhaseResult, runName } from './results.js';
 import type { SystemRun } from './runner.js';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
@@ -156,7 +156,7 @@ function labelPhases(run: SystemRun): Map<PhaseResult, string> {
     if (phase.targetOpsPerSec === null) {
       const nth = (fullSpeedRuns.get(workload) ?? 0) + 1;
       fullSpeedRuns.set(workload, nth);
-      const label = nth === 1 ? workload : `${workload}#${nth}`;
+      const label = runName(workload, nth);
       lastFullSpeed.set(workload, label);
       labels.set(phase, label);
     } else {
@@ -167,7 +167,7 @@ function labelPhases(run: SystemRun): Map<PhaseResult, string> {
       } else {
         const nth = (throttledRuns.get(workload) ?? 0) + 1;
         throttledRuns.set(workload, nth);
-        labels.set(phase, `${nth === 1 ? workload : `${workload}#${nth}`} @ ${format(phase.targetOpsPerSec)}/s`);
+        labels.set(phase, `${runName(workload, nth)} @ ${format(phase.targetOpsPerSec)}/s`);
       }
     }
   }

@@ -178,3 +178,8 @@ export function mergePhase(context: PhaseContext, reports: PhaseReport[]): Phase
     errorSamples: [...new Set(reports.flatMap((r) => r.errorSamples))].slice(0, 5),
   };
 }
+
+/** How a workload's `nth` run (from 1) is named when a workload is named more than once: C, C#2, C#3. */
+export function runName(workload: string, nth: number): string {
+  return nth === 1 ? workload : `${workload}#${nth}`;
+}
