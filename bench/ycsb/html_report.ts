@@ -146,8 +146,8 @@ const NINES_TICKS: [number, string][] = [
  * heading); a throttled run with no full-speed run before it (a fixed --target, the same rate for
  * every system) is labelled with its rate.
  */
-function labelPhases(run: SystemRun): Map<PhaseResult, string> {
-  const labels = new Map<PhaseResult, string>();
+function labelPhases(run: SystemRun): Map<string, PhaseResult> {
+  const labels = new Map<string, PhaseResult>();
   const fullSpeedRuns = new Map<string, number>();
   const throttledRuns = new Map<string, number>();
   const lastFullSpeed = new Map<string, string>();
@@ -158,16 +158,16 @@ function labelPhases(run: SystemRun): Map<PhaseResult, string> {
       fullSpeedRuns.set(workload, nth);
       const label = runName(workload, nth);
       lastFullSpeed.set(workload, label);
-      labels.set(phase, label);
+      labels.set(label, phase);
     } else {
       const after = lastFullSpeed.get(workload);
       if (after !== undefined) {
-        labels.set(phase, `${after} at a fraction of peak`);
+        labels.set(`${after} at a fraction of peak`, phase);
         lastFullSpeed.delete(workload);
       } else {
         const nth = (throttledRuns.get(workload) ?? 0) + 1;
         throttledRuns.set(workload, nth);
-        labels.set(phase, `${runName(workload, nth)} @ ${format(phase.targetOpsPerSec)}/s`);
+        labels.set(`${runName(workload, nth)} @ ${format(phase.targetOpsPerSec)}/s`, phase);
       }
     }
   }
@@ -195,8 +195,8 @@ export function htmlReport(title: string, meta: Record<string, unknown>, runs: S
   const ran = runs.filter((run) => run.status === 'ran' || run.phases.length > 0);
   const systems = ran.map((run) => run.system);
   const labelled = new Map(ran.map((run) => [run.system, labelPhases(run)]));
-  const labels = [...new Set([...labelled.values()].flatMap((byPhase) => [...byPhase.values()]))];
-  const find = (system: string, label: string) => [...(labelled.get(system) ?? new Map<PhaseResult, string>()).entries()].find(([, l]) => l === label)?.[0];
+  const labels = [...new Set([...labelled.values()].flatMap((byLabel) => [...byLabel.keys()]))];
+  const find = (system: string, label: string) => labelled.get(system)?.get(label);
   // Full-speed runs, by label (C, C#2, …): the ratios and the throughput chart.
   const fullSpeedLabels = labels.filter((label) => ran.some((run) => find(run.system, label)?.targetOpsPerSec === null));
   const peakOf = (system: string, label: string) => {
