@@ -23,8 +23,9 @@ export const TABLE = 'ycsb';
 const READY_TIMEOUT_MS = 60_000;
 /**
  * Node flags for every replica server, from PETREL_BENCH_SERVER_NODE_FLAGS (space-separated), for
- * looking inside a run: `--trace-gc`, `--perf-basic-prof` (symbols for Linux perf). Their output
- * goes where the server's stderr goes (the bench keeps its last lines).
+ * looking inside a run: `--perf-basic-prof` (symbols for `perf record -p`), `--trace-gc`. What
+ * they print joins the servers' other lines, of which the bench keeps the last 40 (shown when
+ * the cluster fails to start) and prints those that mention an error or a warning.
  */
 const EXTRA_NODE_FLAGS = (process.env.PETREL_BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
 /** A profiled server writes its profile while exiting; give it longer than the usual 5 s. */
