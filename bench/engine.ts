@@ -17,7 +17,13 @@
  * longest stall is measured with perf_hooks.monitorEventLoopDelay during each engine's runs, and
  * the process's page faults are counted in each phase.
  *
- *   npm run bench:engine [-- --quick]
+ * With `--rounds N` (default 1) both engines run every workload N times, taking turns which goes
+ * first (round 1 Petrel, round 2 LevelDB, …), so that the ratio of each round compares runs made
+ * minutes apart; the table shows each engine's median ops/s and the median of the rounds' ratios,
+ * and the JSON every round's figures. This VM's speed drifts by up to 2× within minutes
+ * (bench/README.md), so one round's ratio can be off by that much.
+ *
+ *   npm run bench:engine [-- --quick] [-- --rounds 3]
  */
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +35,24 @@ import { PetrelEngine } from './lib/petrel_engine.js';
 import { quick, report, round, table } from './lib/report.js';
 
 const COUNT = quick ? 100_000 : 1_000_000;
+const ROUNDS = roundsOption();
+
+function roundsOption(): number {
+  const at = process.argv.indexOf('--rounds');
+  if (at === -1) return 1;
+  const value = Number(process.argv[at + 1]);
+  if (!Number.isInteger(value) || value < 1 || value > 20) {
+    console.error(`--rounds wants a whole number from 1 to 20, not ${process.argv[at + 1] ?? 'nothing'}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+function median(values: number[]): number {
+  const sorted = values.slice().sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
 const root = join(import.meta.dirname, '..', '.tmp', `bench-engine-${process.pid}`);
 const WORKLOADS = ['fillseq', 'fillrandom', 'overwrite', 'readrandom', 'readmissing', 'seekrandom', 'fillbatch'] as const;
 type WorkloadName = (typeof WORKLOADS)[number];
@@ -81,6 +105,8 @@ async function runEngine(engine: EngineUnderTest, workload: ReturnType<typeof ma
     process.stderr.write(`  ${engine.name} ${name}: ${Math.round(opsPerSec[name]).toLocaleString('en-US')} ops/s\n`);
   };
   const dir = (name: string) => join(root, `${engine.name}-${name}`);
+  // Every round starts from empty databases.
+  for (const name of ['seq', 'random', 'batch']) rmSync(dir(name), { recursive: true, force: true });
   histogram.enable();
   await phase('open seq', () => engine.open(dir('seq')));
   await time('fillseq', COUNT, () => fill(engine, workload.sequential, workload.values));
@@ -157,27 +183,55 @@ async function warmUp(engine: EngineUnderTest, dir: string): Promise<{ opsPerSec
 const petrelEngine = new PetrelEngine();
 console.log(`Petrel fill API: ${await calibrateFill(petrelEngine, join(root, 'petrel-calibrate'), workload.shuffled.slice(0, 50_000), workload.values)}`);
 const warmUps: Record<string, { opsPerSec: number; pageFaults: number }> = { petrel: await warmUp(petrelEngine, join(root, 'petrel-warm-up')) };
-const petrel = await runEngine(petrelEngine, workload);
 const classicLevel = await loadClassicLevel();
-let leveldb: EngineResult | undefined;
+let leveldbEngine: ClassicLevelEngine | undefined;
 if (classicLevel === undefined) {
   console.log('classic-level is not installed (it is an optional dev dependency of bench/): LevelDB is skipped, no ratios.');
 } else {
-  const engine = new ClassicLevelEngine(classicLevel);
-  const calibration = await calibrateFill(engine, join(root, 'leveldb-calibrate'), workload.shuffled.slice(0, 50_000), workload.values);
+  leveldbEngine = new ClassicLevelEngine(classicLevel);
+  const calibration = await calibrateFill(leveldbEngine, join(root, 'leveldb-calibrate'), workload.shuffled.slice(0, 50_000), workload.values);
   console.log(`LevelDB fill API: ${calibration}`);
-  warmUps.leveldb = await warmUp(engine, join(root, 'leveldb-warm-up'));
-  leveldb = await runEngine(engine, workload);
+  warmUps.leveldb = await warmUp(leveldbEngine, join(root, 'leveldb-warm-up'));
+}
+const petrelRounds: EngineResult[] = [];
+const leveldbRounds: EngineResult[] = [];
+for (let turn = 1; turn <= ROUNDS; turn++) {
+  if (ROUNDS > 1) console.log(`round ${turn} of ${ROUNDS}`);
+  const petrelFirst = turn % 2 === 1 || leveldbEngine === undefined;
+  if (petrelFirst) petrelRounds.push(await runEngine(petrelEngine, workload));
+  if (leveldbEngine !== undefined) leveldbRounds.push(await runEngine(leveldbEngine, workload));
+  if (!petrelFirst) petrelRounds.push(await runEngine(petrelEngine, workload));
 }
 rmSync(root, { recursive: true, force: true });
 
+/** One engine's figures over the rounds: median ops/s, the worst stall, the last round's sizes. */
+function summarize(rounds: EngineResult[]): EngineResult {
+  const last = rounds[rounds.length - 1] as EngineResult;
+  const worst = rounds.reduce((a, b) => (b.maxStallMs > a.maxStallMs ? b : a));
+  const amplifications = rounds.flatMap((r) => (r.writeAmplification === undefined ? [] : [r.writeAmplification]));
+  return {
+    opsPerSec: Object.fromEntries(WORKLOADS.map((name) => [name, median(rounds.map((r) => r.opsPerSec[name]))])) as Record<WorkloadName, number>,
+    writeAmplification: amplifications.length === 0 ? undefined : median(amplifications),
+    dbBytes: last.dbBytes,
+    maxStallMs: worst.maxStallMs,
+    stallByPhase: worst.stallByPhase,
+    pageFaultsByPhase: last.pageFaultsByPhase,
+  };
+}
+const petrel = summarize(petrelRounds);
+const leveldb = leveldbRounds.length === 0 ? undefined : summarize(leveldbRounds);
+
 const ratios: Record<string, number | null> = {};
+const roundRatios: Record<string, number[]> = {};
 const rows = WORKLOADS.map((name) => {
-  const ratio = leveldb === undefined ? null : petrel.opsPerSec[name] / leveldb.opsPerSec[name];
+  const each = leveldbRounds.map((l, i) => (petrelRounds[i] as EngineResult).opsPerSec[name] / l.opsPerSec[name]);
+  roundRatios[name] = each.map((r) => round(r));
+  const ratio = each.length === 0 ? null : median(each);
   ratios[name] = ratio === null ? null : round(ratio);
-  return [name, petrel.opsPerSec[name], leveldb?.opsPerSec[name] ?? '-', ratio ?? '-'];
+  return [name, petrel.opsPerSec[name], leveldb?.opsPerSec[name] ?? '-', ratio ?? '-', ...(ROUNDS > 1 ? [each.map((r) => r.toFixed(2)).join(' ')] : [])];
 });
-console.log(table(['workload', 'petrel ops/s', 'leveldb ops/s', 'petrel / leveldb'], rows));
+const medianWord = ROUNDS > 1 ? ' (median)' : '';
+console.log(table(['workload', `petrel ops/s${medianWord}`, `leveldb ops/s${medianWord}`, `petrel / leveldb${medianWord}`, ...(ROUNDS > 1 ? ['each round'] : [])], rows));
 console.log(
   table(
     ['engine', 'write amplification', 'db size MiB (after overwrite)', 'max event-loop stall ms'],
@@ -192,6 +246,9 @@ report('engine', {
   petrel: Object.fromEntries(WORKLOADS.map((name) => [name, round(petrel.opsPerSec[name], 0)])),
   leveldb: leveldb === undefined ? null : Object.fromEntries(WORKLOADS.map((name) => [name, round(leveldb!.opsPerSec[name], 0)])),
   ratios,
+  rounds: ROUNDS,
+  roundRatios: ROUNDS > 1 ? roundRatios : undefined,
+  roundOpsPerSec: ROUNDS > 1 ? { petrel: petrelRounds.map((r) => r.opsPerSec), leveldb: leveldbRounds.map((r) => r.opsPerSec) } : undefined,
   writeAmplification: petrel.writeAmplification === undefined ? null : round(petrel.writeAmplification),
   dbBytes: { petrel: petrel.dbBytes, leveldb: leveldb?.dbBytes ?? null },
   maxEventLoopStallMs: round(petrel.maxStallMs, 1),

@@ -12,6 +12,7 @@
  */
 import { PetrelError, type Vfs, joinPath } from '@petrel/base';
 import { compareBytes, KIND_DELETE, makeInternalKey, TRAILER_BYTES } from '../format/internal_key.js';
+import { copyBytes } from '../sstable/block.js';
 import { BlockCache } from '../sstable/block_cache.js';
 import { TableBuilder, type TableOptions } from '../sstable/table_builder.js';
 import { TableReader } from '../sstable/table_reader.js';
@@ -125,6 +126,8 @@ class ScanHeap {
 }
 
 const SEQUENCE_SPACE = Number.MAX_SAFE_INTEGER;
+/** Finished outputs being synced at once, at most, while the next is built. */
+const MAX_SYNCING_OUTPUTS = 2;
 
 /** The sequence in an internal key's trailer at bytes[at, at + 8). */
 function trailerSequence(bytes: Uint8Array, at: number): number {
@@ -147,10 +150,23 @@ export async function runCompaction(job: CompactionJob, vfs: Vfs, pause?: () => 
   let builderFile: Awaited<ReturnType<Vfs['open']>> | undefined;
   let builderNumber = 0;
   let nextOutput = 0;
+  // A finished output is synced and closed while the next one is built (the worker would
+  // otherwise sit idle for each output's fsync); all are synced before the result is returned.
+  const syncing = new Set<Promise<void>>();
   const finishOutput = async () => {
     if (builder === undefined || builderFile === undefined) return;
-    const { fileSize, properties } = await builder.finish();
-    await builderFile.close();
+    const { fileSize, properties } = await builder.finish({ sync: false });
+    const file = builderFile;
+    builder = undefined;
+    builderFile = undefined;
+    const done: Promise<void> = file
+      .sync()
+      .finally(() => file.close())
+      .finally(() => syncing.delete(done));
+    // Its failure is seen where the syncs are awaited, not as an unhandled rejection before.
+    done.catch(() => undefined);
+    syncing.add(done);
+    while (syncing.size > MAX_SYNCING_OUTPUTS) await Promise.race(syncing);
     result.outputs.push({
       number: builderNumber,
       size: fileSize,
@@ -161,8 +177,6 @@ export async function runCompaction(job: CompactionJob, vfs: Vfs, pause?: () => 
       entries: properties.entries,
     });
     result.bytesWritten += fileSize;
-    builder = undefined;
-    builderFile = undefined;
   };
   try {
     const globalSequences = new Map(job.globalSequences ?? []);
@@ -207,7 +221,7 @@ export async function runCompaction(job: CompactionJob, vfs: Vfs, pause?: () => 
         // A new user key: the place to cut an output that reached its size.
         if (builder !== undefined && builder.estimatedBytes >= job.targetFileBytes) await finishOutput();
         if (userLength > currentUser.length) currentUser = Buffer.allocUnsafe(Math.max(userLength, currentUser.length * 2));
-        key.copy(currentUser, 0, 0, userLength);
+        copyBytes(currentUser, 0, key, 0, userLength);
         currentUserLength = userLength;
         lastSequenceForKey = Number.MAX_SAFE_INTEGER;
       }
@@ -245,10 +259,12 @@ export async function runCompaction(job: CompactionJob, vfs: Vfs, pause?: () => 
       result.entriesOut++;
     }
     await finishOutput();
+    await Promise.all(syncing);
     await vfs.syncDir(job.dir);
     return result;
   } finally {
     await builderFile?.close().catch(() => undefined);
+    await Promise.allSettled(syncing);
     for (const table of tables.values()) await table.close().catch(() => undefined);
   }
 }

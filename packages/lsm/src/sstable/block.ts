@@ -174,7 +174,8 @@ export function copyBytes(target: Uint8Array, at: number, source: Uint8Array, st
   } else if (start === 0 && length === source.length) {
     target.set(source, at);
   } else {
-    Buffer.prototype.copy.call(source, target, at, start, start + length);
+    // One view and a memmove: Buffer#copy checks its arguments and makes the same view.
+    target.set(new Uint8Array(source.buffer, source.byteOffset + start, length), at);
   }
 }
 

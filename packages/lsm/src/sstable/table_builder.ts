@@ -179,8 +179,12 @@ export class TableBuilder {
     this.pendingIndexKey = undefined;
   }
 
-  /** Writes the rest and syncs; returns the file size and properties. */
-  async finish(): Promise<{ fileSize: number; properties: TableProperties }> {
+  /**
+   * Writes the rest and syncs; returns the file size and properties. With `sync: false` the file
+   * is written but not synced: the caller syncs it before it counts on it (compaction syncs an
+   * output while it builds the next).
+   */
+  async finish(options: { sync?: boolean } = {}): Promise<{ fileSize: number; properties: TableProperties }> {
     assert(this.properties.entries > 0, 'an SSTable needs at least one entry');
     this.finishDataBlock();
     this.flushIndexEntry();
@@ -190,7 +194,7 @@ export class TableBuilder {
     const index = this.writeBlock(this.index.finish());
     this.append(encodeFooter({ index, filter, properties }));
     this.drain();
-    await this.file.sync();
+    if (options.sync !== false) await this.file.sync();
     return { fileSize: this.offset, properties: this.properties };
   }
 }
