@@ -597,7 +597,12 @@ export class Db {
     for (const { file } of edit.newFiles) this.pendingOutputs.delete(file.number);
     this.immutables.shift();
     this.counters.flushes++;
-    if (this.wal !== undefined) await this.wal.truncatePrefix(this.versions.flushedSequence + 1);
+    // Writers stopped for room in memory may go on now, and the next flush may start: the log's
+    // truncation (queued behind the appends made so far; close waits for it) need not hold them.
+    for (const waiter of this.flushWaiters.splice(0)) waiter();
+    this.wal?.truncatePrefix(this.versions.flushedSequence + 1).catch((error) => {
+      if (!this.closed) this.backgroundError ??= error;
+    });
   }
 
   /** Builds an SSTable from a memtable (in the flush worker, or inline in slices); returns its metadata, its reader open. */
