@@ -24,6 +24,7 @@ export const REPLICA_FLAGS: Record<string, FlagSpec> = {
   meta: { description: 'meta server addresses, comma-separated', default: '127.0.0.1:34601' },
   'data-dir': { description: 'where the replicas live', default: './.petrel-replica' },
   'http-port': { description: 'port of /metrics and /health (0: any; absent: none)' },
+  'background-nice': { description: 'nice value (0-19) of the compaction and flush threads on Linux, so that they yield the cores to requests (0: no lower)', default: '10' },
   help: { kind: 'switch', description: 'show this help' },
 };
 
@@ -93,6 +94,10 @@ export async function runReplica(args: string[]): Promise<void> {
   }
   await initChecksum();
   const httpPort = integerFlag(flags, 'http-port');
+  const backgroundNice = integerFlag(flags, 'background-nice') ?? 10;
+  if (backgroundNice > 19) throw new UsageError(`--background-nice must be 0..19, not ${backgroundNice}`);
+  // Read by each compaction and flush thread as it starts (packages/lsm compaction_worker.ts).
+  process.env.PETREL_BACKGROUND_NICE = String(backgroundNice);
   const server = await ReplicaServer.start({
     listen: requireFlag(flags, 'listen'),
     meta: requireFlag(flags, 'meta').split(',').map((address) => address.trim()).filter((address) => address !== ''),

@@ -3,6 +3,8 @@
  * Message in: { id, kind: 'compaction' | 'flush', job }. Message out: { id, result } or
  * { id, error: { code, message, path } }.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
@@ -34,6 +36,22 @@ async function warmUp(): Promise<void> {
 }
 
 /**
+ * With PETREL_BACKGROUND_NICE=n (1–19), this thread runs at that nice value: on Linux a thread's
+ * priority is its own (setpriority on its thread id), so merges and flushes yield the cores to the
+ * main thread's requests when both want them, and take what is idle otherwise.
+ */
+function lowerPriority(): void {
+  const nice = Number(process.env.PETREL_BACKGROUND_NICE ?? 0);
+  if (!Number.isInteger(nice) || nice <= 0 || nice > 19 || process.platform !== 'linux') return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
+  } catch {
+    // No /proc, or not allowed: the thread keeps the process's priority.
+  }
+}
+
+/**
  * A flush job holds a memtable's SharedArrayBuffers (megabytes) through objects of this thread;
  * the memory is freed only once this thread's garbage collector has let them go too, and an idle
  * thread does not collect. So a thread that has been idle for IDLE_COLLECT_MS collects once.
@@ -45,6 +63,7 @@ const collectGarbage = runInNewContext('gc') as () => void;
 let activeJobs = 0;
 let idleTimer: NodeJS.Timeout | undefined;
 
+lowerPriority();
 await initChecksum();
 await warmUp();
 const port = parentPort;
