@@ -21,19 +21,13 @@ import { join } from 'node:path';
 import { Prng, initChecksum, nodeVfs } from '@petrel/base';
 import { BlockCache, Db, WriteBatch } from '@petrel/lsm';
 import { keyOf } from './lib/engine_workloads.js';
-import { quick, report, round, table } from './lib/report.js';
+import { median, quick, report, round, table } from './lib/report.js';
 
 const N = quick ? 150_000 : 600_000;
 const ROUNDS = quick ? 2 : 3;
 const root = join(import.meta.dirname, '..', '.tmp', `bench-compaction-${process.pid}`);
 const saved = join(root, 'saved');
 const MiB = 2 ** 20;
-
-function median(values: number[]): number {
-  const sorted = values.slice().sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
 
 function open(dir: string): Promise<Db> {
   // No automatic compaction, so no L0 limit stops the fills (a stop would wait for a manual one).

@@ -32,7 +32,7 @@ import { initChecksum } from '@petrel/base';
 import { ClassicLevelEngine, loadClassicLevel } from './lib/classic_level_engine.js';
 import { calibrateFill, type EngineUnderTest, fill, makeWorkload } from './lib/engine_workloads.js';
 import { PetrelEngine } from './lib/petrel_engine.js';
-import { quick, report, round, table } from './lib/report.js';
+import { median, quick, report, round, table } from './lib/report.js';
 
 const COUNT = quick ? 100_000 : 1_000_000;
 const ROUNDS = roundsOption();
@@ -48,11 +48,6 @@ function roundsOption(): number {
   return value;
 }
 
-function median(values: number[]): number {
-  const sorted = values.slice().sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
 const root = join(import.meta.dirname, '..', '.tmp', `bench-engine-${process.pid}`);
 const WORKLOADS = ['fillseq', 'fillrandom', 'overwrite', 'readrandom', 'readmissing', 'seekrandom', 'fillbatch'] as const;
 type WorkloadName = (typeof WORKLOADS)[number];

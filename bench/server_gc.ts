@@ -12,7 +12,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { quick, report, round, table } from './lib/report.js';
+import { median, quick, report, round, table } from './lib/report.js';
 
 const records = quick ? 5_000 : 30_000;
 const seconds = quick ? 4 : 10;
@@ -41,11 +41,6 @@ for (let pair = 0; pair < pairs; pair++) {
   }
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 const summary = Object.fromEntries(
   MODES.map((mode) => [
     mode,
