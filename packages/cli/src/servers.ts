@@ -96,7 +96,7 @@ export async function runReplica(args: string[]): Promise<void> {
   const httpPort = integerFlag(flags, 'http-port');
   const backgroundNice = integerFlag(flags, 'background-nice') ?? 10;
   if (backgroundNice > 19) throw new UsageError(`--background-nice must be 0..19, not ${backgroundNice}`);
-  // Read by each compaction and flush thread as it starts (packages/lsm compaction_worker.ts).
+  // Read when the process's shared compaction and flush pools are made (@petrel/lsm pool.ts).
   process.env.PETREL_BACKGROUND_NICE = String(backgroundNice);
   const server = await ReplicaServer.start({
     listen: requireFlag(flags, 'listen'),

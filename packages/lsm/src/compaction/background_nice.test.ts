@@ -1,6 +1,6 @@
 /**
- * PETREL_BACKGROUND_NICE: a pool's worker thread lowers its own priority (Linux: setpriority on
- * its thread id) and leaves the rest of the process alone.
+ * A pool's `nice` option (PETREL_BACKGROUND_NICE for the shared pools): its worker thread lowers
+ * its own priority (Linux: setpriority on its thread id) and leaves the rest of the process alone.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { test } from 'uvu';
@@ -18,12 +18,10 @@ function niceByThread(): Map<number, number> {
   return nice;
 }
 
-test('a pool worker runs at the nice value PETREL_BACKGROUND_NICE names; the main thread does not', async () => {
+test('a pool worker runs at the nice value the pool was given; the main thread does not', async () => {
   if (process.platform !== 'linux') return;
   const before = new Set(niceByThread().keys());
-  const previous = process.env.PETREL_BACKGROUND_NICE;
-  process.env.PETREL_BACKGROUND_NICE = '7';
-  const pool = new CompactionPool(1);
+  const pool = new CompactionPool(1, { nice: 7 });
   try {
     await pool.whenReady();
     const after = niceByThread();
@@ -32,15 +30,11 @@ test('a pool worker runs at the nice value PETREL_BACKGROUND_NICE names; the mai
     assert.is(after.get(process.pid), 0, 'the main thread keeps its priority');
   } finally {
     await pool.close();
-    if (previous === undefined) delete process.env.PETREL_BACKGROUND_NICE;
-    else process.env.PETREL_BACKGROUND_NICE = previous;
   }
 });
 
-test('without the variable a pool worker keeps the process priority', async () => {
+test('without a nice value a pool worker keeps the process priority', async () => {
   if (process.platform !== 'linux') return;
-  const previous = process.env.PETREL_BACKGROUND_NICE;
-  delete process.env.PETREL_BACKGROUND_NICE;
   const before = new Set(niceByThread().keys());
   const pool = new CompactionPool(1);
   try {
@@ -50,7 +44,6 @@ test('without the variable a pool worker keeps the process priority', async () =
     assert.ok(started.every(([, nice]) => nice === 0), JSON.stringify(started));
   } finally {
     await pool.close();
-    if (previous !== undefined) process.env.PETREL_BACKGROUND_NICE = previous;
   }
 });
 

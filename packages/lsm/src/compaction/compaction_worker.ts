@@ -7,7 +7,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { MemVfs, PetrelError, initChecksum, nodeVfs } from '@petrel/base';
 import { KIND_PUT } from '../format/internal_key.js';
 import { buildTableFromMemtable, type FlushJob, runFlushJob } from '../flush/flush.js';
@@ -36,12 +36,11 @@ async function warmUp(): Promise<void> {
 }
 
 /**
- * With PETREL_BACKGROUND_NICE=n (1–19), this thread runs at that nice value: on Linux a thread's
- * priority is its own (setpriority on its thread id), so merges and flushes yield the cores to the
- * main thread's requests when both want them, and take what is idle otherwise.
+ * Runs this thread at the pool's nice value (1–19; the pool passes it as the worker's data): on
+ * Linux a thread's priority is its own (setpriority on its thread id), so merges and flushes yield
+ * the cores to the main thread's requests when both want them, and take what is idle otherwise.
  */
-function lowerPriority(): void {
-  const nice = Number(process.env.PETREL_BACKGROUND_NICE ?? 0);
+function lowerPriority(nice: number): void {
   if (!Number.isInteger(nice) || nice <= 0 || nice > 19 || process.platform !== 'linux') return;
   try {
     const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
@@ -63,7 +62,7 @@ const collectGarbage = runInNewContext('gc') as () => void;
 let activeJobs = 0;
 let idleTimer: NodeJS.Timeout | undefined;
 
-lowerPriority();
+lowerPriority(Number((workerData as { data?: { nice?: number } } | null)?.data?.nice ?? 0));
 await initChecksum();
 await warmUp();
 const port = parentPort;

@@ -34,7 +34,15 @@ export class CompactionPool {
   private closed = false;
   private readyWaiters: (() => void)[] = [];
 
-  constructor(readonly size = 1) {}
+  /**
+   * `nice` (1–19, Linux): the priority each worker thread lowers itself to as it starts
+   * (setpriority on its thread id), so that merges and flushes yield the cores to the main
+   * thread's requests when both want them; 0 (default): the process's priority.
+   */
+  constructor(
+    readonly size = 1,
+    private readonly options: { nice?: number } = {},
+  ) {}
 
   run(job: CompactionJob): Promise<CompactionResult> {
     return this.submit({ kind: 'compaction', job }).then((result) => reviveCompaction(result as CompactionResult));
@@ -89,7 +97,7 @@ export class CompactionPool {
   }
 
   private spawn(): Slot {
-    const worker = startWorker(new URL('./compaction_worker.ts', import.meta.url));
+    const worker = startWorker(new URL('./compaction_worker.ts', import.meta.url), { nice: this.options.nice ?? 0 });
     const slot: Slot = { worker, busy: undefined, ready: false };
     worker.on('message', (message: { ready?: boolean; result?: unknown; error?: { code: string; message: string; path?: string } }) => {
       if (message.ready) {
@@ -147,14 +155,22 @@ function reviveFlush(result: FlushResult): FlushResult {
 let shared: CompactionPool | undefined;
 let sharedFlush: CompactionPool | undefined;
 
-/** The process-wide pool, created on first use (size from PETREL_COMPACTION_THREADS, default 1). */
+/** The nice value of the shared pools' threads: PETREL_BACKGROUND_NICE (default 0). */
+function backgroundNice(): number {
+  return Number(process.env.PETREL_BACKGROUND_NICE ?? 0);
+}
+
+/**
+ * The process-wide pool, created on first use (size from PETREL_COMPACTION_THREADS, default 1;
+ * its threads' nice value from PETREL_BACKGROUND_NICE).
+ */
 export function sharedCompactionPool(): CompactionPool {
-  shared ??= new CompactionPool(Math.max(1, Number(process.env.PETREL_COMPACTION_THREADS ?? 1)));
+  shared ??= new CompactionPool(Math.max(1, Number(process.env.PETREL_COMPACTION_THREADS ?? 1)), { nice: backgroundNice() });
   return shared;
 }
 
-/** The process-wide pool for flushes (one thread), created on first use. */
+/** The process-wide pool for flushes (one thread, PETREL_BACKGROUND_NICE too), created on first use. */
 export function sharedFlushPool(): CompactionPool {
-  sharedFlush ??= new CompactionPool(1);
+  sharedFlush ??= new CompactionPool(1, { nice: backgroundNice() });
   return sharedFlush;
 }
