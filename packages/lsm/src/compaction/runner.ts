@@ -126,8 +126,6 @@ class ScanHeap {
 }
 
 const SEQUENCE_SPACE = Number.MAX_SAFE_INTEGER;
-/** Finished outputs being synced at once, at most, while the next is built. */
-const MAX_SYNCING_OUTPUTS = 2;
 
 /** The sequence in an internal key's trailer at bytes[at, at + 8). */
 function trailerSequence(bytes: Uint8Array, at: number): number {
@@ -151,22 +149,18 @@ export async function runCompaction(job: CompactionJob, vfs: Vfs, pause?: () => 
   let builderNumber = 0;
   let nextOutput = 0;
   // A finished output is synced and closed while the next one is built (the worker would
-  // otherwise sit idle for each output's fsync); all are synced before the result is returned.
-  const syncing = new Set<Promise<void>>();
+  // otherwise sit idle for each output's fsync); the last is synced before the result returns.
+  let syncing: Promise<void> | undefined;
   const finishOutput = async () => {
     if (builder === undefined || builderFile === undefined) return;
     const { fileSize, properties } = await builder.finish({ sync: false });
     const file = builderFile;
     builder = undefined;
     builderFile = undefined;
-    const done: Promise<void> = file
-      .sync()
-      .finally(() => file.close())
-      .finally(() => syncing.delete(done));
-    // Its failure is seen where the syncs are awaited, not as an unhandled rejection before.
-    done.catch(() => undefined);
-    syncing.add(done);
-    while (syncing.size > MAX_SYNCING_OUTPUTS) await Promise.race(syncing);
+    await syncing;
+    syncing = file.sync().finally(() => file.close());
+    // Its failure is seen where it is awaited, not as an unhandled rejection before.
+    syncing.catch(() => undefined);
     result.outputs.push({
       number: builderNumber,
       size: fileSize,
@@ -259,12 +253,12 @@ export async function runCompaction(job: CompactionJob, vfs: Vfs, pause?: () => 
       result.entriesOut++;
     }
     await finishOutput();
-    await Promise.all(syncing);
+    await syncing;
     await vfs.syncDir(job.dir);
     return result;
   } finally {
     await builderFile?.close().catch(() => undefined);
-    await Promise.allSettled(syncing);
+    await syncing?.catch(() => undefined);
     for (const table of tables.values()) await table.close().catch(() => undefined);
   }
 }
