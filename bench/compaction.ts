@@ -34,7 +34,7 @@ function open(dir: string): Promise<Db> {
   return Db.open(dir, { vfs: nodeVfs, durability: 'os', disableAutoCompaction: true, l0SlowdownTrigger: 1000, l0StopTrigger: 1000, blockCache: new BlockCache(0) });
 }
 
-async function build(): Promise<{ l0Files: number; l1Files: number; bytes: number }> {
+async function build(): Promise<{ l0Files: number; deeperFiles: number; bytes: number }> {
   const rng = new Prng(11);
   const values = Array.from({ length: 1000 }, () => rng.bytes(100));
   const db = await open(saved);
@@ -52,7 +52,7 @@ async function build(): Promise<{ l0Files: number; l1Files: number; bytes: numbe
   const levels = db.stats().levels;
   await db.close();
   const bytes = tableFiles(saved).reduce((sum, path) => sum + statSync(path).size, 0);
-  return { l0Files: levels[0]?.files ?? 0, l1Files: levels.slice(1).reduce((sum, level) => sum + level.files, 0), bytes };
+  return { l0Files: levels[0]?.files ?? 0, deeperFiles: levels.slice(1).reduce((sum, level) => sum + level.files, 0), bytes };
 }
 
 function tableFiles(dir: string): string[] {
@@ -108,7 +108,7 @@ await initChecksum();
 rmSync(root, { recursive: true, force: true });
 console.log(`bench:compaction — ${N.toLocaleString('en-US')} + ${Math.round(N * 0.8).toLocaleString('en-US')} random writes (16-byte keys, 100-byte values), ${ROUNDS} rounds, in ${root}`);
 const shape = await build();
-console.log(`database: ${shape.l0Files} L0 files over ${shape.l1Files} deeper files, ${(shape.bytes / MiB).toFixed(1)} MiB of tables`);
+console.log(`database: ${shape.l0Files} L0 files over ${shape.deeperFiles} deeper files, ${(shape.bytes / MiB).toFixed(1)} MiB of tables`);
 const floors: number[] = [];
 const compactions: number[] = [];
 let mibRead = 0;

@@ -541,6 +541,11 @@ export class Db {
     return this.immutables.length >= this.maxImmutableMemtables || (this.versions.current.levels[0] as FileMetadata[]).length >= this.l0StallFiles;
   }
 
+  /** Lets the writes waiting in stall() look again (a flush or compaction ended, or the database is closing). */
+  private releaseStalledWriters(): void {
+    for (const waiter of this.flushWaiters.splice(0)) waiter();
+  }
+
   /** Waits while writes must stop; delays a write by 1 ms while they must slow down. */
   private async stall(): Promise<void> {
     const started = performance.now();
@@ -576,7 +581,7 @@ export class Db {
       })
       .finally(() => {
         this.flushing = undefined;
-        for (const waiter of this.flushWaiters.splice(0)) waiter();
+        this.releaseStalledWriters();
         if (this.backgroundError === undefined && !this.closed) {
           this.scheduleFlush();
           this.maybeScheduleCompaction();
@@ -598,8 +603,8 @@ export class Db {
     this.immutables.shift();
     this.counters.flushes++;
     // Writers stopped for room in memory may go on now, and the next flush may start: the log's
-    // truncation (queued behind the appends made so far; close waits for it) need not hold them.
-    for (const waiter of this.flushWaiters.splice(0)) waiter();
+    // truncation (queued behind the appends made so far) need not hold them.
+    this.releaseStalledWriters();
     this.wal?.truncatePrefix(this.versions.flushedSequence + 1).catch((error) => {
       if (!this.closed) this.backgroundError ??= error;
     });
@@ -732,7 +737,7 @@ export class Db {
       })
       .finally(() => {
         this.compacting = undefined;
-        for (const waiter of this.flushWaiters.splice(0)) waiter();
+        this.releaseStalledWriters();
         this.maybeScheduleCompaction();
       });
   }
@@ -862,7 +867,7 @@ export class Db {
         await this.compacting;
       } finally {
         this.compacting = undefined;
-        for (const waiter of this.flushWaiters.splice(0)) waiter();
+        this.releaseStalledWriters();
       }
       if (!deeper) break;
     }
@@ -1006,7 +1011,7 @@ export class Db {
       }
       this.compacting = undefined;
       release();
-      for (const waiter of this.flushWaiters.splice(0)) waiter();
+      this.releaseStalledWriters();
       if (!this.closed) this.maybeScheduleCompaction();
     }
   }
@@ -1218,7 +1223,7 @@ export class Db {
     } finally {
       this.closing = true;
       this.closed = true;
-      for (const waiter of this.flushWaiters.splice(0)) waiter();
+      this.releaseStalledWriters();
       if (this.flushing !== undefined) await this.flushing.catch(() => undefined);
       if (this.compacting !== undefined) await this.compacting.catch(() => undefined);
       if (this.cleaning !== undefined) await this.cleaning.catch(() => undefined);
