@@ -30,6 +30,7 @@ import { htmlReport } from './ycsb/html_report.js';
 import { defaultRunOptions, HELP, parseCommandLine } from './ycsb/options.js';
 import { type PhaseResult, runName } from './ycsb/results.js';
 import { resultsTable } from './ycsb/results_table.js';
+import { LATENCY_TARGET_MS } from './ycsb/worker_protocol.js';
 import { runSystems, type SystemRun } from './ycsb/runner.js';
 
 if (process.argv.includes('--help')) {
@@ -72,11 +73,21 @@ function figures(phase: PhaseResult, atFraction: PhaseResult | undefined): Recor
     notFound: phase.overall.notFound,
     ...(atFraction ? { atFractionOfPeak: { targetOpsPerSec: round(atFraction.targetOpsPerSec ?? 0, 1), opsPerSec: round(atFraction.opsPerSec, 1), p50Ms: atFraction.overall.p50Ms, p99Ms: atFraction.overall.p99Ms, p999Ms: atFraction.overall.p999Ms, p99MsFromSend: atFraction.overallService?.p99Ms ?? null } } : {}),
     cpuPct: { clients: phase.clientCpuPct, servers: phase.serverCpuPct, byServer: phase.serverCpuPctByProcess, machine: phase.machineCpuPct },
+    ...tail(phase),
+    ...(atFraction ? { atFractionOfPeakTail: tail(atFraction) } : {}),
     loadAverage: phase.loadAverage,
     perOperation: Object.fromEntries(Object.entries(phase.perOperation).map(([operation, s]) => [operation, { opsPerSec: round(s.opsPerSec, 1), p50Ms: s.p50Ms, p99Ms: s.p99Ms, p999Ms: s.p999Ms, maxMs: s.maxMs, errors: s.errors }])),
     ...(phase.recordsPerScan === null ? {} : { recordsPerScan: round(phase.recordsPerScan, 1) }),
     ...(phase.syscalls === null ? {} : { syscallsPerSec: perSecond(phase), writesPerFdatasync: writesPerFdatasync(phase) }),
     ...(phase.profile === null ? {} : { profile: { busyPct: phase.profile.busyPct, byArea: phase.profile.byArea.slice(0, 8), topSelf: phase.profile.topSelf.slice(0, 10) } }),
+  };
+}
+
+/** How bursty the slow operations were, and how long the servers' main threads waited for a core. */
+function tail(phase: PhaseResult): Record<string, unknown> {
+  return {
+    ...(phase.overTarget === null ? {} : { overTargetPct: phase.overTarget.pct, overTargetWorstTenthShare: phase.overTarget.worstTenthShare }),
+    ...(Object.keys(phase.serverWaitPctByProcess).length === 0 ? {} : { serverMainThreadWaitPct: phase.serverWaitPctByProcess }),
   };
 }
 
@@ -160,6 +171,26 @@ if (syscallRows.length > 0) {
   console.log('');
   console.log('System calls of all server processes, per second (perf):');
   console.log(table(['system / workload', 'ops/s', 'writes/s', 'fdatasync+fsync/s', 'writes per sync', 'pwrite64/s', 'writev/s', 'write/s', 'read/s'], syscallRows));
+}
+const tailRows: (string | number)[][] = [];
+for (const run of runs) {
+  for (const phase of run.phases) {
+    if (phase.overTarget === null) continue;
+    const label = phase.targetOpsPerSec === null ? phase.workload : `${phase.workload} @${Math.round(phase.targetOpsPerSec)}/s`;
+    const waits = Object.entries(phase.serverWaitPctByProcess).map(([server, pct]) => `${server} ${pct}%`);
+    tailRows.push([
+      `${run.system} ${label}`,
+      phase.overall.p99Ms,
+      `${phase.overTarget.pct}%`,
+      phase.overTarget.worstTenthShare === null ? '–' : `${Math.round(phase.overTarget.worstTenthShare * 100)}%`,
+      waits.length === 0 ? '–' : waits.join(', '),
+    ]);
+  }
+}
+if (tailRows.length > 0) {
+  console.log('');
+  console.log(`The tail: operations over ${LATENCY_TARGET_MS} ms (from due), the share of them in the worst tenth of the seconds (10%: spread evenly), and how long each server's main thread waited for a core:`);
+  console.log(table(['system / workload', 'p99 ms', `over ${LATENCY_TARGET_MS} ms`, 'in worst 10% of seconds', 'each server main thread\'s run-queue wait'], tailRows));
 }
 for (const run of runs) {
   if (run.profile === null) continue;

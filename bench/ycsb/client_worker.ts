@@ -16,7 +16,7 @@ import { makeKeyChooser } from './key_chooser.js';
 import { KeySequence } from './key_sequence.js';
 import { KeySpace } from './key_space.js';
 import { type Operation, OperationChooser, OPERATIONS } from './workload.js';
-import type { LoadCommand, OperationTally, PhaseReport, RunCommand, WorkerCommand, WorkerInit, WorkerMessage } from './worker_protocol.js';
+import { LATENCY_TARGET_MS, type LatencyWindow, type LoadCommand, type OperationTally, type PhaseReport, type RunCommand, type WorkerCommand, type WorkerInit, type WorkerMessage } from './worker_protocol.js';
 
 const PROGRESS_INTERVAL_MS = 200;
 const VALUE_POOL_SIZE = 16;
@@ -44,6 +44,27 @@ class Tally {
 
   report(): OperationTally {
     return { histogram: this.histogram.snapshot(), service: this.service.count === 0 ? null : this.service.snapshot(), errors: this.errors, notFound: this.notFound, records: this.records };
+  }
+}
+
+/** Per-second counts of a run phase: how bursty its slow operations are (results.ts). */
+class Windows {
+  private readonly bySecond = new Map<number, LatencyWindow>();
+
+  record(endedMs: number, latencyMs: number): void {
+    const second = Math.floor((performance.timeOrigin + endedMs) / 1000);
+    let window = this.bySecond.get(second);
+    if (window === undefined) {
+      window = [second, 0, 0, 0];
+      this.bySecond.set(second, window);
+    }
+    window[1]++;
+    if (latencyMs > LATENCY_TARGET_MS) window[2]++;
+    if (latencyMs > window[3]) window[3] = latencyMs;
+  }
+
+  report(): LatencyWindow[] {
+    return [...this.bySecond.values()].map(([second, ops, slow, maxMs]) => [second, ops, slow, Math.round(maxMs * 100) / 100]);
   }
 }
 
@@ -112,13 +133,14 @@ class ClientWorker {
     const endedEpochMs = epochMs();
     phase.stop();
     const cpu = process.cpuUsage(cpuBefore);
-    return { startedEpochMs, endedEpochMs, operations: { insert: tally.report() }, cpuMs: (cpu.user + cpu.system) / 1000, errorSamples: this.errorSamples };
+    return { startedEpochMs, endedEpochMs, operations: { insert: tally.report() }, windows: [], cpuMs: (cpu.user + cpu.system) / 1000, errorSamples: this.errorSamples };
   }
 
   async run(command: RunCommand): Promise<PhaseReport> {
     const { workload } = command;
     const operations = new OperationChooser(workload);
     const chooser = makeKeyChooser(workload.requestDistribution, this.random.fork(), this.keys.count, command.expectedInsertsPerWorker);
+    const windows = new Windows();
     const tallies = new Map<Operation, Tally>(OPERATIONS.filter((operation) => workload.proportions[operation] > 0).map((operation) => [operation, new Tally()]));
     const random = this.random.fork();
     const keys = this.keys;
@@ -191,6 +213,7 @@ class ClientWorker {
         const ended = performance.now();
         tally.histogram.record((ended - started) * 1e6);
         if (intervalMs > 0) tally.service.record((ended - sent) * 1e6);
+        windows.record(ended, ended - started);
         this.completed++;
       }
     };
@@ -200,7 +223,7 @@ class ClientWorker {
     const cpu = process.cpuUsage(cpuBefore);
     const report: PhaseReport['operations'] = {};
     for (const [operation, tally] of tallies) report[operation] = tally.report();
-    return { startedEpochMs, endedEpochMs, operations: report, cpuMs: (cpu.user + cpu.system) / 1000, errorSamples: this.errorSamples };
+    return { startedEpochMs, endedEpochMs, operations: report, windows: windows.report(), cpuMs: (cpu.user + cpu.system) / 1000, errorSamples: this.errorSamples };
   }
 }
 

@@ -254,6 +254,7 @@ export function htmlReport(title: string, meta: Record<string, unknown>, runs: S
       }),
     );
     body.push(linePlot({ title: `${label}: throughput over time`, xLabel: 'seconds', yLabel: 'ops/s', series: series((p) => p.timeline) }));
+    body.push(linePlot({ title: `${label}: slowest operation in each second`, xLabel: 'seconds', yLabel: 'ms (log)', logY: true, series: series((p) => (p.overTarget?.seconds ?? []).map(([t, , maxMs]) => [t, maxMs])) }));
     for (const system of systems) {
       const p = find(system, label);
       if (!p) continue;
@@ -261,6 +262,12 @@ export function htmlReport(title: string, meta: Record<string, unknown>, runs: S
       const target = p.targetOpsPerSec === null ? '' : ` (target ${format(p.targetOpsPerSec)}/s)`;
       body.push(`<h3>${escapeHtml(system)}: ${format(p.opsPerSec)} ops/s${target} over ${p.durationSec} s, ${p.clients} clients × ${p.inFlightPerClient} in flight${p.recordsPerScan === null ? '' : `; ${format(p.recordsPerScan)} records per scan`}</h3>`);
       body.push(`<p>CPU in % of one core: clients ${p.clientCpuPct}%, servers ${p.serverCpuPct ?? '–'}%${byServer === '' ? '' : ` (${escapeHtml(byServer)})`}, whole machine ${p.machineCpuPct ?? '–'}%; load average ${p.loadAverage[0]} → ${p.loadAverage[1]}</p>`);
+      if (p.overTarget !== null) {
+        const share = p.overTarget.worstTenthShare === null ? '' : `; the worst tenth of the seconds holds ${Math.round(p.overTarget.worstTenthShare * 100)}% of them (10% if spread evenly)`;
+        body.push(`<p>Operations over ${p.overTarget.thresholdMs} ms from due: ${p.overTarget.pct}%${share}</p>`);
+      }
+      const waits = Object.entries(p.serverWaitPctByProcess).map(([name, pct]) => `${name} ${pct}%`).join(', ');
+      if (waits !== '') body.push(`<p>Server main threads ready to run but waiting for a core, in % of the phase: ${escapeHtml(waits)}</p>`);
       if (p.syscalls !== null) body.push(`<p>System calls of the servers in the phase (perf): ${escapeHtml(Object.entries(p.syscalls).map(([name, count]) => `${name} ${format(count / p.durationSec)}/s`).join(', '))}</p>`);
       body.push(phaseTable(p));
       if (p.profile !== null) body.push(profileSection(p.profile));

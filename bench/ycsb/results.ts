@@ -10,7 +10,7 @@ import { Histogram } from './histogram.js';
 import type { ProfileSummary } from './profile.js';
 import type { SyscallCounts } from './systems/syscall_counter.js';
 import type { Operation } from './workload.js';
-import type { PhaseReport } from './worker_protocol.js';
+import { LATENCY_TARGET_MS, type PhaseReport } from './worker_protocol.js';
 
 export interface LatencySummary {
   count: number;
@@ -53,6 +53,15 @@ export interface PhaseResult {
   /** Throughput over time: [seconds since the phase began, ops/s in the interval before]. */
   timeline: [number, number][];
   /**
+   * The operations slower than `thresholdMs` (LATENCY_TARGET_MS, from due), second by second:
+   * whether a tail is spread evenly or comes in bursts. `pct`: their share of all operations;
+   * `worstTenthShare`: the share of them that completed in the worst tenth of the seconds (about
+   * 0.1 when spread evenly, near 1 when a few bursts hold them all; null when there are none);
+   * `seconds`: [seconds since the phase began (end of the second), % of that second's operations
+   * over the threshold, its slowest operation in ms]. Null for the load phase.
+   */
+  overTarget: { thresholdMs: number; pct: number; worstTenthShare: number | null; seconds: [number, number, number][] } | null;
+  /**
    * CPU used during the phase, in % of one core (the machine has `cores` × 100%): all client
    * workers, all server processes, each server, and the whole machine — which includes the bench
    * itself and anything else running there.
@@ -60,6 +69,12 @@ export interface PhaseResult {
   clientCpuPct: number;
   serverCpuPct: number | null;
   serverCpuPctByProcess: Record<string, number>;
+  /**
+   * How long each server's main thread was ready to run but waiting for a core, in % of the
+   * phase (Linux /proc/<pid>/schedstat): the requests it would have served meanwhile waited too.
+   * Empty where it cannot be read.
+   */
+  serverWaitPctByProcess: Record<string, number>;
   machineCpuPct: number | null;
   /** The 1-minute load average when the phase began and ended. */
   loadAverage: [number, number];
@@ -112,7 +127,34 @@ export type PhaseContext = Pick<
 > & {
   /** Measured by the runner over its own view of the phase, in % of one core. */
   serverCpuPctByProcess: Record<string, number> | null;
+  /** Measured by the runner: each server main thread's run-queue wait, in % of the phase. */
+  serverWaitPctByProcess?: Record<string, number>;
 };
+
+/** Merges the workers' per-second windows (see PhaseResult.overTarget). */
+function overTarget(reports: PhaseReport[], startedEpochMs: number): PhaseResult['overTarget'] {
+  const bySecond = new Map<number, [number, number, number]>();
+  for (const report of reports) {
+    for (const [second, ops, slow, maxMs] of report.windows) {
+      const merged = bySecond.get(second) ?? [0, 0, 0];
+      merged[0] += ops;
+      merged[1] += slow;
+      merged[2] = Math.max(merged[2], maxMs);
+      bySecond.set(second, merged);
+    }
+  }
+  if (bySecond.size === 0) return null;
+  const windows = [...bySecond.entries()].sort((a, b) => a[0] - b[0]);
+  const ops = windows.reduce((sum, [, w]) => sum + w[0], 0);
+  const slow = windows.reduce((sum, [, w]) => sum + w[1], 0);
+  const worst = windows.map(([, w]) => w[1]).sort((a, b) => b - a).slice(0, Math.ceil(windows.length / 10));
+  return {
+    thresholdMs: LATENCY_TARGET_MS,
+    pct: ops === 0 ? 0 : Math.round((slow / ops) * 10000) / 100,
+    worstTenthShare: slow === 0 ? null : Math.round((worst.reduce((a, b) => a + b, 0) / slow) * 1000) / 1000,
+    seconds: windows.map(([second, [n, over, maxMs]]) => [Math.round(second * 1000 + 1000 - startedEpochMs) / 1000, n === 0 ? 0 : Math.round((over / n) * 1000) / 10, maxMs]),
+  };
+}
 
 /** Merges the workers' reports of one phase. */
 export function mergePhase(context: PhaseContext, reports: PhaseReport[]): PhaseResult {
@@ -167,9 +209,11 @@ export function mergePhase(context: PhaseContext, reports: PhaseReport[]): Phase
     recordsPerScan: scans > 0 ? scannedRecords / scans : null,
     curves,
     timeline: context.timeline,
+    overTarget: overTarget(reports, started),
     clientCpuPct: percentOf(reports.reduce((sum, r) => sum + r.cpuMs, 0), wallMs),
     serverCpuPct: context.serverCpuPctByProcess === null ? null : Math.round(Object.values(context.serverCpuPctByProcess).reduce((a, b) => a + b, 0) * 10) / 10,
     serverCpuPctByProcess: context.serverCpuPctByProcess ?? {},
+    serverWaitPctByProcess: context.serverWaitPctByProcess ?? {},
     machineCpuPct: context.machineCpuPct,
     loadAverage: context.loadAverage,
     monotonicUs: context.monotonicUs,

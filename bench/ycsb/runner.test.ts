@@ -13,7 +13,10 @@ import * as assert from 'uvu/assert';
 import { htmlReport } from './html_report.js';
 import { defaultRunOptions } from './options.js';
 import { areaOf, type CpuProfile, summarizeProfile } from './profile.js';
+import { Histogram } from './histogram.js';
+import { mergePhase, type PhaseContext } from './results.js';
 import { runSystem } from './runner.js';
+import type { PhaseReport } from './worker_protocol.js';
 
 test('a run against the in-process system loads, runs each workload and its 50% rerun, and reports', async () => {
   const dataRoot = mkdtempSync(join(tmpdir(), 'ycsb-runner-test-'));
@@ -36,6 +39,12 @@ test('a run against the in-process system loads, runs each workload and its 50% 
     assert.ok(e!.perOperation.scan !== undefined && e!.perOperation.insert !== undefined);
     assert.ok(e!.recordsPerScan !== null && e!.recordsPerScan > 0);
     assert.ok(a!.curves.all!.length > 0);
+    assert.is(run.load?.overTarget, null, 'the load phase keeps no windows');
+    const seconds = a!.overTarget?.seconds ?? [];
+    assert.ok(seconds.length > 0, 'the run phase has its seconds');
+    assert.ok(seconds.every(([, pct]) => pct >= 0 && pct <= 100));
+    const slowest = Math.max(...seconds.map(([, , maxMs]) => maxMs));
+    assert.ok(Math.abs(slowest - a!.overall.maxMs) <= 0.02 * a!.overall.maxMs + 0.02, `windows' slowest ${slowest} ms, histogram's ${a!.overall.maxMs} ms`);
     const html = htmlReport('test', { options }, [run]);
     assert.ok(html.startsWith('<!doctype html>') && html.includes('<svg') && html.includes('latency by percentile'));
     assert.not.ok(/<script|https?:\/\/(?!www\.w3\.org)/.test(html), 'self-contained: no scripts, no external assets');
@@ -66,6 +75,31 @@ test('a workload named twice gets its own sections and ratios in the HTML report
   } finally {
     rmSync(dataRoot, { recursive: true, force: true });
   }
+});
+
+test('merging the workers\' seconds: the share over the target, and how much of it the worst tenth of the seconds holds', () => {
+  const report = (windows: PhaseReport['windows']): PhaseReport => {
+    const histogram = new Histogram();
+    for (const [, ops] of windows) histogram.record(1e6, ops);
+    return { startedEpochMs: 1_000_000, endedEpochMs: 1_020_000, operations: { read: { histogram: histogram.snapshot(), service: null, errors: 0, notFound: 0, records: 0 } }, windows, cpuMs: 0, errorSamples: [] };
+  };
+  const context: PhaseContext = { system: 'x', workload: 'A', distribution: 'zipfian', targetOpsPerSec: 100, clients: 2, inFlightPerClient: 1, timeline: [], machineCpuPct: null, loadAverage: [0, 0], monotonicUs: [0, 0], syscalls: null, serverCpuPctByProcess: null };
+  // Twenty seconds of 100 operations each over two workers; 30 slow ones in second 1005, and one
+  // in each of the ten even seconds.
+  const first: PhaseReport['windows'] = [];
+  const second: PhaseReport['windows'] = [];
+  for (let s = 1000; s < 1020; s++) {
+    first.push([s, 50, s === 1005 ? 20 : 0, s === 1005 ? 90 : 5]);
+    second.push([s, 50, s === 1005 ? 10 : s % 2 === 0 ? 1 : 0, s === 1005 ? 70 : 25]);
+  }
+  const merged = mergePhase(context, [report(first), report(second)]).overTarget;
+  assert.ok(merged !== null);
+  assert.is(merged.thresholdMs, 20);
+  assert.is(merged.pct, 2, '40 of 2,000 operations');
+  // The worst tenth is 2 of 20 seconds: 1005 (30) and one of the even seconds (1): 31 of 40.
+  assert.is(merged.worstTenthShare, 0.775);
+  assert.equal(merged.seconds[5], [6, 30, 90], 'second 1005 ends 6 s after the start: 30% over, slowest 90 ms');
+  assert.equal(merged.seconds[0], [1, 1, 25]);
 });
 
 test('an unknown system is refused and a missing binary is skipped with a reason', async () => {

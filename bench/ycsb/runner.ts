@@ -15,7 +15,7 @@ import { guardDirectory, releaseDirectory } from './process_guard.js';
 import { monotonicUs, readProfile, summarizeProfile } from './profile.js';
 import { ProgressBar } from './progress.js';
 import { mergePhase, percentOf, type PhaseResult } from './results.js';
-import { machineCpuMs, processCpuMs } from './systems/process_cpu.js';
+import { machineCpuMs, mainThreadWaitMs, processCpuMs } from './systems/process_cpu.js';
 import { perfBinary, SyscallCounter } from './systems/syscall_counter.js';
 import { systemNamed } from './systems/registry.js';
 import type { RunningSystem } from './systems/system.js';
@@ -86,6 +86,7 @@ async function phase(
   const startUs = monotonicUs();
   const startedMs = performance.now();
   const serversBefore = system.servers.map((server) => processCpuMs(server.pid));
+  const waitsBefore = system.servers.map((server) => mainThreadWaitMs(server.pid));
   const machineBefore = machineCpuMs();
   const counter = options.syscalls ? SyscallCounter.start(system.servers.map((server) => server.pid)) : null;
   const reports = await runPhase((completed, errors) => {
@@ -94,6 +95,7 @@ async function phase(
     if (elapsed - timelineSamples[timelineSamples.length - 1]![0] >= TIMELINE_INTERVAL_MS) timelineSamples.push([elapsed, completed]);
   });
   const serversAfter = system.servers.map((server) => processCpuMs(server.pid));
+  const waitsAfter = system.servers.map((server) => mainThreadWaitMs(server.pid));
   const machineAfter = machineCpuMs();
   const wallMs = performance.now() - startedMs;
   const endUs = monotonicUs();
@@ -112,6 +114,12 @@ async function phase(
     if (before === null || after === null || before === undefined || after === undefined) serverCpuPctByProcess = null;
     else if (serverCpuPctByProcess !== null) serverCpuPctByProcess[system.servers[i]!.name] = percentOf(after - before, wallMs);
   }
+  const serverWaitPctByProcess: Record<string, number> = {};
+  for (let i = 0; i < system.servers.length; i++) {
+    const before = waitsBefore[i];
+    const after = waitsAfter[i];
+    if (before !== null && before !== undefined && after !== null && after !== undefined) serverWaitPctByProcess[system.servers[i]!.name] = percentOf(after - before, wallMs);
+  }
   return mergePhase(
     {
       ...context,
@@ -119,6 +127,7 @@ async function phase(
       inFlightPerClient: options.inFlight,
       timeline,
       serverCpuPctByProcess,
+      serverWaitPctByProcess,
       machineCpuPct: machineBefore === null || machineAfter === null ? null : percentOf(machineAfter.busy - machineBefore.busy, wallMs),
       loadAverage: [Math.round(loadBefore * 100) / 100, Math.round(loadavg()[0]! * 100) / 100],
       monotonicUs: [startUs, endUs],

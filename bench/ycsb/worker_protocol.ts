@@ -54,11 +54,22 @@ export interface OperationTally {
   records: number;
 }
 
+/** The latency the bench counts operations against (bench:cluster's target: p99 under 20 ms). */
+export const LATENCY_TARGET_MS = 20;
+
+/**
+ * One second of a phase as a worker saw it: [epoch second the operations completed in, operations,
+ * operations over the latency target (LATENCY_TARGET_MS, from due), the longest latency in ms].
+ */
+export type LatencyWindow = [number, number, number, number];
+
 export interface PhaseReport {
   /** performance.timeOrigin-based wall clock, comparable across processes. */
   startedEpochMs: number;
   endedEpochMs: number;
   operations: Partial<Record<Operation, OperationTally>>;
+  /** Per second of the run phase (empty for the load phase). */
+  windows: LatencyWindow[];
   /** CPU time (user + system) this worker spent in the phase. */
   cpuMs: number;
   /** A few error messages, for the log. */

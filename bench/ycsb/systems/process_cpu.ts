@@ -25,6 +25,22 @@ export function processCpuMs(pid: number): number | null {
   return ((userTicks + systemTicks) * 1000) / TICKS_PER_SECOND;
 }
 
+/**
+ * Milliseconds the main thread of process `pid` has spent waiting in the run queue — ready to run,
+ * no core free — from /proc/<pid>/schedstat (the process's first thread: "<ns on a core> <ns
+ * waiting> <timeslices>"), or null where it cannot be read (gone, not Linux, no schedstats).
+ */
+export function mainThreadWaitMs(pid: number): number | null {
+  let line: string;
+  try {
+    line = readFileSync(`/proc/${pid}/schedstat`, 'utf8');
+  } catch {
+    return null;
+  }
+  const waitNs = Number(line.trim().split(' ')[1]);
+  return Number.isFinite(waitNs) ? waitNs / 1e6 : null;
+}
+
 /** Busy and total CPU milliseconds of the whole machine (all cores), or null off Linux. */
 export function machineCpuMs(): { busy: number; total: number } | null {
   let stat: string;
