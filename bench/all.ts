@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { quick, report, round, table } from './lib/report.js';
 
-const BENCHES = ['wal', 'wire', 'engine', 'compaction', 'app', 'learn', 'server_gc', 'cluster'];
+const BENCHES = ['wal', 'wire', 'codec', 'engine', 'compaction', 'app', 'learn', 'server_gc', 'cluster'];
 const args = process.argv.slice(2);
 const results: Record<string, { exitCode: number | null; seconds: number }> = {};
 for (const name of BENCHES) {

@@ -12,7 +12,7 @@
  *
  * Type ids (doc/messages.md) — never renumbered, only added:
  */
-import { BufferReader, BufferWriter, type ErrorCode, PetrelError, isErrorCode } from '@petrel/base';
+import { BufferReader, type ErrorCode, PetrelError, isErrorCode, putVarint, varintLength } from '@petrel/base';
 import { decodeValue, encodeValue, type PlainValue } from './value_codec.js';
 
 export const CLUSTER_TYPE_IDS = {
@@ -134,10 +134,12 @@ export interface ClusterEnvelope {
 }
 
 export function encodeClusterMessage(typeId: number, requestId: number, body: unknown): Buffer {
-  const encoded = encodeValue(body);
-  const writer = new BufferWriter(encoded.length + 12);
-  writer.u16be(typeId).varint64(requestId).bytes(encoded);
-  return writer.toBuffer();
+  // The body is encoded behind room for the envelope, which then goes in front: no second copy.
+  const header = 2 + varintLength(requestId);
+  const message = encodeValue(body, header);
+  message.writeUInt16BE(typeId, 0);
+  putVarint(message, 2, requestId);
+  return message;
 }
 
 /** Decodes the envelope and body; hostile bytes give only CORRUPTION or INVALID_ARGUMENT. */

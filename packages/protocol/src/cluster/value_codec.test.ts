@@ -32,6 +32,39 @@ test('every plain value round-trips', () => {
   );
 });
 
+test('short ASCII strings come back right however many share a length (decoded strings are reused by a hash of their bytes)', () => {
+  // 4,000 distinct 6-character strings over 512 slots: many collide in a slot at the same length.
+  const strings = Array.from({ length: 4000 }, (_, i) => `k${String(i).padStart(5, '0')}`);
+  assert.equal(decodeValue(encodeValue(strings)), strings);
+  assert.equal(decodeValue(encodeValue([...strings].reverse())), [...strings].reverse());
+  // Names of Object.prototype's members are ordinary fields, and ASCII next to UTF-8 stays apart.
+  const fields = { constructor: 'é', toString: 'x', hasOwnProperty: 1, valueOf: 'e\u0301', e: 'é' };
+  assert.equal(decodeValue(encodeValue(fields)), fields);
+});
+
+test('a field given twice is refused, also when its first value was undefined', () => {
+  const twice = (first: number[]) => Buffer.from([9, 2, 1, 0x61, ...first, 1, 0x61, 0]);
+  assert.is(decodeOutcome(twice([0])), 'CORRUPTION', 'null, then null');
+  assert.is(decodeOutcome(twice([3])), 'CORRUPTION', 'undefined, then null');
+  assert.equal(decodeValue(Buffer.from([9, 2, 1, 0x61, 3, 1, 0x62, 0])), { b: null });
+});
+
+test('encoding leaves the headroom asked for, and an encoding inside a getter does not disturb the outer one', () => {
+  const encoded = encodeValue({ a: [1, 'two'] }, 5);
+  assert.equal(decodeValue(encoded, 5), { a: [1, 'two'] });
+  const inner: Buffer[] = [];
+  const outer = {
+    before: 'x'.repeat(300),
+    get nested() {
+      inner.push(encodeValue({ deep: 'y'.repeat(5000) }));
+      return 7;
+    },
+    after: 'z',
+  };
+  assert.equal(decodeValue(encodeValue(outer)), { before: 'x'.repeat(300), nested: 7, after: 'z' });
+  assert.equal(decodeValue(inner[0] as Buffer), { deep: 'y'.repeat(5000) });
+});
+
 test('undefined fields are dropped; -0, NaN and infinities survive as doubles', () => {
   assert.equal(decodeValue(encodeValue({ a: 1, b: undefined })), { a: 1 });
   const [negativeZero, nan, infinity] = decodeValue(encodeValue([-0, Number.NaN, -Infinity])) as number[];
@@ -52,6 +85,7 @@ test('what is not plain data is refused with INVALID_ARGUMENT naming where', () 
   const cycle: Record<string, unknown> = {};
   cycle.self = cycle;
   assert.throws(() => encodeValue(cycle), /nested deeper/);
+  assert.throws(() => encodeValue({ ok: [1, { when: new Date(0) }] }), /cannot encode Date at \$\.ok\[1\]\.when/);
 });
 
 function decodeOutcome(bytes: Uint8Array): string {

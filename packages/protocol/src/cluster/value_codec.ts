@@ -37,12 +37,16 @@ const TAG_OBJECT = 9;
 const MAX_DEPTH = 64;
 
 class Writer {
-  private buffer = Buffer.allocUnsafe(256);
-  private at = 0;
+  buffer: Buffer;
+  at = 0;
 
-  private reserve(bytes: number): void {
+  constructor(size: number) {
+    this.buffer = Buffer.allocUnsafeSlow(size);
+  }
+
+  reserve(bytes: number): void {
     if (this.at + bytes <= this.buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.at + bytes));
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.buffer.length * 2, this.at + bytes));
     this.buffer.copy(grown, 0, 0, this.at);
     this.buffer = grown;
   }
@@ -76,62 +80,154 @@ class Writer {
   }
 
   string(value: string): void {
+    const count = value.length;
+    if (count < 0x80) {
+      // Field names, addresses, ids: short and ASCII, copied here without a call into UTF-8.
+      this.reserve(1 + count);
+      const buffer = this.buffer;
+      const start = this.at + 1;
+      let i = 0;
+      for (; i < count; i++) {
+        const code = value.charCodeAt(i);
+        if (code >= 0x80) break;
+        buffer[start + i] = code;
+      }
+      if (i === count) {
+        buffer[this.at] = count;
+        this.at = start + count;
+        return;
+      }
+    }
     const length = Buffer.byteLength(value, 'utf8');
     this.varint(length);
     this.reserve(length);
     this.at += this.buffer.write(value, this.at, 'utf8');
   }
+}
 
-  finish(): Buffer {
-    return this.buffer.subarray(0, this.at);
+/** Thrown inside encodeInto where the value is not plain data; encodeValue then says where. */
+const NOT_PLAIN = new Error('not plain data');
+
+function encodeInto(writer: Writer, value: unknown, depth: number): void {
+  if (depth > MAX_DEPTH) throw NOT_PLAIN;
+  switch (typeof value) {
+    case 'number':
+      // Zigzag doubles the magnitude: beyond 2^52 the exact double is the smaller encoding anyway.
+      if (Number.isSafeInteger(value) && Math.abs(value) < 2 ** 52 && !Object.is(value, -0)) {
+        writer.byte(TAG_INTEGER);
+        // Zigzag without 32-bit operators (values reach 2^53).
+        writer.varint(value >= 0 ? value * 2 : -value * 2 - 1);
+      } else {
+        writer.byte(TAG_DOUBLE);
+        writer.double(value);
+      }
+      return;
+    case 'string':
+      writer.byte(TAG_STRING);
+      writer.string(value);
+      return;
+    case 'boolean':
+      writer.byte(value ? TAG_TRUE : TAG_FALSE);
+      return;
+    case 'undefined':
+      writer.byte(TAG_UNDEFINED);
+      return;
+    case 'object': {
+      if (value === null) {
+        writer.byte(TAG_NULL);
+        return;
+      }
+      if (value instanceof Uint8Array) {
+        writer.byte(TAG_BYTES);
+        writer.bytes(value);
+        return;
+      }
+      if (Array.isArray(value)) {
+        writer.byte(TAG_ARRAY);
+        writer.varint(value.length);
+        for (let i = 0; i < value.length; i++) encodeInto(writer, value[i], depth + 1);
+        return;
+      }
+      const prototype: unknown = Object.getPrototypeOf(value);
+      if (prototype !== Object.prototype && prototype !== null) break;
+      const keys = Object.keys(value);
+      writer.byte(TAG_OBJECT);
+      writer.varint(keys.length);
+      for (const key of keys) {
+        writer.string(key);
+        encodeInto(writer, (value as Record<string, unknown>)[key], depth + 1);
+      }
+      return;
+    }
+  }
+  throw NOT_PLAIN;
+}
+
+/** What makes `value` not plain data, and where (the slow walk, only after encodeInto refused). */
+function problemIn(value: unknown, depth: number, path: string): string | undefined {
+  if (depth > MAX_DEPTH) return `value nested deeper than ${MAX_DEPTH} at ${path}`;
+  if (value === null || value === undefined || value instanceof Uint8Array) return undefined;
+  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const problem = problemIn(value[i], depth + 1, `${path}[${i}]`);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  if (typeof value === 'object' && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)) {
+    for (const [key, field] of Object.entries(value as Record<string, unknown>)) {
+      const problem = problemIn(field, depth + 1, `${path}.${key}`);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  return `cannot encode ${typeof value === 'object' ? ((value as object).constructor?.name ?? 'object') : typeof value} at ${path}`;
+}
+
+/** One writer reused by every encoding (copied out at the end); a larger one is not kept. */
+const SCRATCH_BYTES = 4096;
+const SCRATCH_KEEP_BYTES = 1024 * 1024;
+let scratch = new Writer(SCRATCH_BYTES);
+let scratchInUse = false;
+
+/**
+ * Encodes plain data; throws INVALID_ARGUMENT for anything else (class instances, bigint,
+ * functions, cycles). `headroom`: bytes left unwritten at the front of the result, for the
+ * caller's header (cluster_messages.ts puts the envelope there: one copy fewer).
+ */
+export function encodeValue(value: unknown, headroom = 0): Buffer {
+  // A getter could encode from inside an encoding: that one gets a writer of its own.
+  const shared = !scratchInUse;
+  const writer = shared ? scratch : new Writer(256);
+  if (shared) scratchInUse = true;
+  try {
+    writer.at = 0;
+    writer.reserve(headroom);
+    writer.at = headroom;
+    encodeInto(writer, value, 0);
+    const out = Buffer.allocUnsafe(writer.at);
+    writer.buffer.copy(out, headroom, headroom, writer.at);
+    return out;
+  } catch (error) {
+    if (error !== NOT_PLAIN) throw error;
+    throw new PetrelError('INVALID_ARGUMENT', problemIn(value, 0, '$') ?? 'cannot encode the value');
+  } finally {
+    if (shared) {
+      scratchInUse = false;
+      if (writer.buffer.length > SCRATCH_KEEP_BYTES) scratch = new Writer(SCRATCH_BYTES);
+    }
   }
 }
 
-function encodeInto(writer: Writer, value: unknown, depth: number, path: string): void {
-  if (depth > MAX_DEPTH) throw new PetrelError('INVALID_ARGUMENT', `value nested deeper than ${MAX_DEPTH} at ${path}`);
-  if (value === null) writer.byte(TAG_NULL);
-  else if (value === false) writer.byte(TAG_FALSE);
-  else if (value === true) writer.byte(TAG_TRUE);
-  else if (value === undefined) writer.byte(TAG_UNDEFINED);
-  else if (typeof value === 'number') {
-    // Zigzag doubles the magnitude: beyond 2^52 the exact double is the smaller encoding anyway.
-    if (Number.isSafeInteger(value) && Math.abs(value) < 2 ** 52 && !Object.is(value, -0)) {
-      writer.byte(TAG_INTEGER);
-      // Zigzag without 32-bit operators (values reach 2^53).
-      writer.varint(value >= 0 ? value * 2 : -value * 2 - 1);
-    } else {
-      writer.byte(TAG_DOUBLE);
-      writer.double(value);
-    }
-  } else if (typeof value === 'string') {
-    writer.byte(TAG_STRING);
-    writer.string(value);
-  } else if (value instanceof Uint8Array) {
-    writer.byte(TAG_BYTES);
-    writer.bytes(value);
-  } else if (Array.isArray(value)) {
-    writer.byte(TAG_ARRAY);
-    writer.varint(value.length);
-    value.forEach((element, i) => encodeInto(writer, element, depth + 1, `${path}[${i}]`));
-  } else if (typeof value === 'object' && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)) {
-    const entries = Object.entries(value as Record<string, unknown>);
-    writer.byte(TAG_OBJECT);
-    writer.varint(entries.length);
-    for (const [key, field] of entries) {
-      writer.string(key);
-      encodeInto(writer, field, depth + 1, `${path}.${key}`);
-    }
-  } else {
-    throw new PetrelError('INVALID_ARGUMENT', `cannot encode ${typeof value === 'object' ? (value as object).constructor?.name ?? 'object' : typeof value} at ${path}`);
-  }
-}
-
-/** Encodes plain data; throws INVALID_ARGUMENT for anything else (class instances, bigint, functions, cycles). */
-export function encodeValue(value: unknown): Buffer {
-  const writer = new Writer();
-  encodeInto(writer, value, 0, '$');
-  return writer.finish();
-}
+/**
+ * Recently decoded short ASCII strings (field names, addresses, ids, message types — the same few
+ * in every message), found by a hash of their bytes and checked byte by byte: a hit allocates
+ * nothing. Bounded: one string of at most SHORT_STRING_BYTES per slot.
+ */
+const STRING_SLOTS = 512;
+const SHORT_STRING_BYTES = 32;
+const recentStrings: string[] = new Array<string>(STRING_SLOTS).fill('');
 
 class Reader {
   private at: number;
@@ -179,7 +275,41 @@ class Reader {
   }
 
   string(): string {
-    const slice = this.take(this.varint());
+    const length = this.varint();
+    if (length > this.left) this.fail(`length ${length} past the end`);
+    const bytes = this.bytes;
+    const start = this.at;
+    if (length <= SHORT_STRING_BYTES) {
+      let hash = length;
+      let ascii = true;
+      for (let i = start; i < start + length; i++) {
+        const byte = bytes[i] as number;
+        if (byte >= 0x80) {
+          ascii = false;
+          break;
+        }
+        hash = (Math.imul(hash, 31) + byte) | 0;
+      }
+      if (ascii) {
+        this.at += length;
+        const slot = hash & (STRING_SLOTS - 1);
+        const recent = recentStrings[slot] as string;
+        if (recent.length === length) {
+          let same = true;
+          for (let i = 0; i < length; i++) {
+            if (recent.charCodeAt(i) !== bytes[start + i]) {
+              same = false;
+              break;
+            }
+          }
+          if (same) return recent;
+        }
+        const decoded = String.fromCharCode.apply(null, bytes.subarray(start, start + length) as unknown as number[]);
+        recentStrings[slot] = decoded;
+        return decoded;
+      }
+    }
+    const slice = this.take(length);
     return Buffer.from(slice.buffer, slice.byteOffset, slice.length).toString('utf8');
   }
 
@@ -226,16 +356,19 @@ function decodeFrom(reader: Reader, depth: number): PlainValue | undefined {
     case TAG_OBJECT: {
       const count = reader.varint();
       if (count > reader.left) reader.fail(`object of ${count} fields in ${reader.left} bytes`);
-      const object: Record<string, PlainValue> = Object.create(null) as Record<string, PlainValue>;
+      // A normal object: with __proto__ refused, every key becomes an own property.
+      const object: Record<string, PlainValue> = {};
+      let seen: Set<string> | undefined;
       for (let i = 0; i < count; i++) {
         const key = reader.string();
         if (key === '__proto__') reader.fail('field __proto__');
         const value = decodeFrom(reader, depth + 1);
-        if (key in object) reader.fail(`field ${JSON.stringify(key)} twice`);
+        // A field given twice is refused, also when its first value was undefined (not stored).
+        if (Object.hasOwn(object, key) || seen?.has(key) === true) reader.fail(`field ${JSON.stringify(key)} twice`);
         if (value !== undefined) object[key] = value;
+        else (seen ??= new Set()).add(key);
       }
-      // A normal prototype again, for callers that compare or spread it.
-      return Object.assign({}, object);
+      return object;
     }
     default:
       return reader.fail(`unknown tag ${tag}`);
