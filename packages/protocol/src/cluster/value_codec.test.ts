@@ -51,6 +51,7 @@ test('a field given twice is refused, also when its first value was undefined', 
 
 test('encoding leaves the headroom asked for, and an encoding inside a getter does not disturb the outer one', () => {
   const encoded = encodeValue({ a: [1, 'two'] }, 5);
+  assert.equal([...encoded.subarray(0, 5)], [0, 0, 0, 0, 0]);
   assert.equal(decodeValue(encoded, 5), { a: [1, 'two'] });
   const inner: Buffer[] = [];
   const outer = {

@@ -193,7 +193,7 @@ let scratchInUse = false;
 
 /**
  * Encodes plain data; throws INVALID_ARGUMENT for anything else (class instances, bigint,
- * functions, cycles). `headroom`: bytes left unwritten at the front of the result, for the
+ * functions, cycles). `headroom`: zero bytes left at the front of the result, for the
  * caller's header (cluster_messages.ts puts the envelope there: one copy fewer).
  */
 export function encodeValue(value: unknown, headroom = 0): Buffer {
@@ -207,6 +207,8 @@ export function encodeValue(value: unknown, headroom = 0): Buffer {
     writer.at = headroom;
     encodeInto(writer, value, 0);
     const out = Buffer.allocUnsafe(writer.at);
+    // The headroom is zeroed: a pooled allocation holds old bytes the caller might not overwrite.
+    out.fill(0, 0, headroom);
     writer.buffer.copy(out, headroom, headroom, writer.at);
     return out;
   } catch (error) {
