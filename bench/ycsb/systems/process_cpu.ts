@@ -10,14 +10,19 @@ import { cpus } from 'node:os';
 /** Clock ticks per second of /proc's times: USER_HZ, 100 on every Linux port in use. */
 const TICKS_PER_SECOND = 100;
 
-/** CPU milliseconds process `pid` has used, or null where it cannot be read (gone, not Linux). */
-export function processCpuMs(pid: number): number | null {
-  let stat: string;
+/** A /proc file's text, or null where it cannot be read (the process gone, not Linux). */
+function readProc(path: string): string | null {
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch {
     return null;
   }
+}
+
+/** CPU milliseconds process `pid` has used, or null where it cannot be read (gone, not Linux). */
+export function processCpuMs(pid: number): number | null {
+  const stat = readProc(`/proc/${pid}/stat`);
+  if (stat === null) return null;
   // The command name (field 2) may contain spaces; the fields after its ')' are fixed.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const userTicks = Number(fields[11]);
@@ -31,24 +36,16 @@ export function processCpuMs(pid: number): number | null {
  * waiting> <timeslices>"), or null where it cannot be read (gone, not Linux, no schedstats).
  */
 export function mainThreadWaitMs(pid: number): number | null {
-  let line: string;
-  try {
-    line = readFileSync(`/proc/${pid}/schedstat`, 'utf8');
-  } catch {
-    return null;
-  }
+  const line = readProc(`/proc/${pid}/schedstat`);
+  if (line === null) return null;
   const waitNs = Number(line.trim().split(' ')[1]);
   return Number.isFinite(waitNs) ? waitNs / 1e6 : null;
 }
 
 /** Busy and total CPU milliseconds of the whole machine (all cores), or null off Linux. */
 export function machineCpuMs(): { busy: number; total: number } | null {
-  let stat: string;
-  try {
-    stat = readFileSync('/proc/stat', 'utf8');
-  } catch {
-    return null;
-  }
+  const stat = readProc('/proc/stat');
+  if (stat === null) return null;
   const line = stat.split('\n').find((l) => l.startsWith('cpu '));
   if (line === undefined) return null;
   // user nice system idle iowait irq softirq steal ...; idle and iowait are not busy.
