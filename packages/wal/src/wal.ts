@@ -53,7 +53,9 @@ export interface WalOptions {
   maxGroupBytes?: number;
   /**
    * Preallocate segments with zeros ahead of the writes, so that an fdatasync after an append does
-   * not also have to update the file size (default: on in `fsync` mode, off in `os` mode).
+   * not also have to update the file size (default: on in `fsync` mode, off in `os` mode). The
+   * zeros are written and synced in the background, a chunk at a time, never by an append's own
+   * write and fsync; appends that outrun them grow the file as they would without preallocation.
    */
   preallocate?: boolean;
 }
@@ -74,6 +76,10 @@ export interface WalStats {
   /** Bytes cut from the tail of the last segment when the log was opened. */
   recoveredTornBytes: number;
   pendingBytes: number;
+  /** Zeros written (and synced) ahead of the appends by background preallocation. */
+  preallocatedBytes: number;
+  /** Group writes that had to wait for a background zero write covering their range. */
+  preallocationWaits: number;
 }
 
 interface Segment {
@@ -120,7 +126,12 @@ interface Command {
 type Operation = Group | Command;
 
 const MiB = 1 << 20;
-const PREALLOCATE_CHUNK_BYTES = 4 * MiB;
+/** Background preallocation writes this many zeros at a time, then syncs them. */
+const PREALLOCATE_CHUNK_BYTES = MiB;
+/** The next chunk starts when fewer than this many preallocated bytes are left ahead of the writes. */
+const PREALLOCATE_LOW_BYTES = MiB / 2;
+/** Never written: the source of every zero chunk. */
+const ZEROS = Buffer.alloc(PREALLOCATE_CHUNK_BYTES);
 
 export class Wal {
   private readonly vfs: Vfs;
@@ -134,8 +145,14 @@ export class Wal {
 
   private segments: Segment[] = [];
   private active: VfsFile | undefined;
-  /** Size of the active file including preallocated zeros. */
+  /** Size of the active file: written records plus preallocated zeros. */
   private allocatedBytes = 0;
+  /** A background zero write in flight on the active file, over [from, allocatedBytes + its length). */
+  private zeroWrite: { from: number; done: Promise<void> } | undefined;
+  /** The background fsync of the last zero chunk, while it runs. */
+  private zeroSync: Promise<void> | undefined;
+  /** Set when a zero write failed (a full disk): no more preallocation in this segment. */
+  private allocationStopped = false;
 
   private readonly operations: Operation[] = [];
   /** Calls waiting for room under maxPendingBytes, in call order. */
@@ -167,7 +184,19 @@ export class Wal {
     }
     this.lastAssignedIndex = 0;
     this.durable = 0;
-    this.counters = { appendCalls: 0, records: 0, bytesWritten: 0, writes: 0, syncs: 0, segments: 0, rotations: 0, recoveredTornBytes: 0, pendingBytes: 0 };
+    this.counters = {
+      appendCalls: 0,
+      records: 0,
+      bytesWritten: 0,
+      writes: 0,
+      syncs: 0,
+      segments: 0,
+      rotations: 0,
+      recoveredTornBytes: 0,
+      pendingBytes: 0,
+      preallocatedBytes: 0,
+      preallocationWaits: 0,
+    };
   }
 
   /** Opens (creating when absent) and recovers the log in `options.dir`. */
@@ -388,6 +417,7 @@ export class Wal {
     const promise = this.command('close', 0, true);
     this.closed = true;
     await promise.catch(() => undefined);
+    await this.settleAllocation();
     await this.active?.close().catch(() => undefined);
     this.active = undefined;
   }
@@ -485,9 +515,16 @@ export class Wal {
       const start = group.starts[from] as number;
       const end = group.starts[to] ?? group.length;
       const bytes = group.buffer.subarray(start, end);
-      await this.ensureAllocated(segment.writtenBytes + bytes.length);
+      const writeEnd = segment.writtenBytes + bytes.length;
+      if (this.zeroWrite !== undefined && writeEnd > this.zeroWrite.from) {
+        // Zeros are being written where these records go: they must land first.
+        this.counters.preallocationWaits++;
+        await this.zeroWrite.done;
+      }
       (this.active as VfsFile).writeSync(bytes, segment.writtenBytes);
-      segment.writtenBytes += bytes.length;
+      segment.writtenBytes = writeEnd;
+      // Past the preallocated zeros, the write itself grew the file.
+      if (writeEnd > this.allocatedBytes) this.allocatedBytes = writeEnd;
       segment.lastIndex = group.indexes[to - 1] as number;
       this.counters.writes++;
       this.counters.bytesWritten += bytes.length;
@@ -497,24 +534,74 @@ export class Wal {
     if (this.durability === 'fsync') {
       await (this.active as VfsFile).sync();
       this.counters.syncs++;
+      // A background fsync of the same file failed meanwhile: what this one covered is unknown.
+      if (this.failure !== undefined) throw this.failure;
       if (needDirSync) await this.vfs.syncDir(this.dir);
     }
     this.durable = Math.max(this.durable, group.indexes[group.indexes.length - 1] as number);
+    this.allocateAhead();
   }
 
-  private async ensureAllocated(bytes: number): Promise<void> {
-    if (!this.preallocate || bytes <= this.allocatedBytes) return;
-    const target = Math.min(Math.max(bytes, this.allocatedBytes + PREALLOCATE_CHUNK_BYTES), Math.max(bytes, this.segmentSizeBytes));
-    const zeros = Buffer.alloc(target - this.allocatedBytes);
-    await (this.active as VfsFile).write(zeros, this.allocatedBytes);
-    this.allocatedBytes = target;
+  /**
+   * Starts writing the next chunk of zeros past the active segment's end when fewer than
+   * PREALLOCATE_LOW_BYTES are left ahead of the records, then syncs it — in the background, so that
+   * no append's fsync has to carry zeros or a size change. A failed zero write (a full disk) only
+   * stops preallocation in this segment; a failed fsync stops the log, as an append's would.
+   */
+  private allocateAhead(): void {
+    const segment = this.segments.at(-1);
+    const file = this.active;
+    if (!this.preallocate || this.allocationStopped || this.zeroWrite !== undefined || this.zeroSync !== undefined) return;
+    if (file === undefined || segment === undefined || this.failure !== undefined || this.closed) return;
+    const from = this.allocatedBytes;
+    if (from - segment.writtenBytes >= PREALLOCATE_LOW_BYTES || from >= this.segmentSizeBytes) return;
+    const length = Math.min(PREALLOCATE_CHUNK_BYTES, this.segmentSizeBytes - from);
+    const done = (async () => {
+      try {
+        await file.write(ZEROS.subarray(0, length), from);
+      } catch {
+        // The file may have grown by part of the chunk: zeros past the records, which recovery
+        // accepts in the last segment and rotation cuts off.
+        this.allocationStopped = true;
+        this.allocatedBytes = Math.max(this.allocatedBytes, file.size());
+        return;
+      }
+      this.allocatedBytes = Math.max(this.allocatedBytes, from + length);
+      this.counters.preallocatedBytes += length;
+      if (this.durability !== 'fsync') return;
+      this.zeroSync = file.sync().then(
+        () => {
+          this.zeroSync = undefined;
+          this.allocateAhead();
+        },
+        (error: unknown) => {
+          this.zeroSync = undefined;
+          if (this.failure === undefined) {
+            this.failure = error instanceof PetrelError ? error : new PetrelError('IO_ERROR', `log ${this.dir}: ${String(error)}`, { cause: error });
+          }
+        },
+      );
+    })();
+    this.zeroWrite = { from, done };
+    void done.then(() => {
+      this.zeroWrite = undefined;
+    });
+  }
+
+  /** Waits until no background zero write or fsync runs on the active file. */
+  private async settleAllocation(): Promise<void> {
+    while (this.zeroWrite !== undefined || this.zeroSync !== undefined) {
+      await this.zeroWrite?.done;
+      await this.zeroSync;
+    }
   }
 
   /** Closes the active segment (trimmed and synced) and starts a new one whose name is `firstIndex`. */
   private async startSegment(firstIndex: number): Promise<Segment> {
     const previous = this.segments.at(-1);
+    await this.settleAllocation();
     if (this.active !== undefined && previous !== undefined) {
-      if (this.allocatedBytes > previous.writtenBytes) await this.active.truncate(previous.writtenBytes);
+      if (this.active.size() > previous.writtenBytes) await this.active.truncate(previous.writtenBytes);
       await this.active.sync();
       await this.active.close();
       this.active = undefined;
@@ -525,6 +612,7 @@ export class Wal {
     await file.write(encodeSegmentHeader(firstIndex), 0);
     this.active = file;
     this.allocatedBytes = SEGMENT_HEADER_BYTES;
+    this.allocationStopped = false;
     const segment: Segment = { firstIndex, lastIndex: firstIndex - 1, path, writtenBytes: SEGMENT_HEADER_BYTES };
     this.segments.push(segment);
     if (this.durability === 'os') {
@@ -550,6 +638,7 @@ export class Wal {
   }
 
   private async doTruncateSuffix(index: number): Promise<void> {
+    await this.settleAllocation();
     let removedFiles = false;
     while (this.segments.length > 0) {
       const last = this.segments.at(-1) as Segment;
@@ -566,6 +655,7 @@ export class Wal {
       if (last !== undefined) {
         this.active = await this.vfs.open(last.path);
         this.allocatedBytes = this.active.size();
+        this.allocationStopped = false;
       }
     }
     if (last !== undefined && last.lastIndex > index) {

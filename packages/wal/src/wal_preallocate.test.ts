@@ -1,0 +1,160 @@
+/**
+ * Background preallocation: the zeros ahead of the records are written and synced off the append
+ * path. These tests slow down and fail those background writes and syncs, and check that records
+ * are never overwritten by zeros, that a full disk only stops preallocation, and that a failed
+ * background fsync stops the log.
+ */
+import { MemVfs, PetrelError, Prng, type Vfs, type VfsFile, initChecksum } from '@petrel/base';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Wal } from './wal.js';
+
+const DIR = '/log';
+
+interface Hooks {
+  /** Called before an asynchronous write (the log's zero chunks and segment headers) is done. */
+  beforeWrite?: (position: number, length: number) => Promise<void>;
+  /** Called before a sync; may throw to fail it. */
+  beforeSync?: () => void;
+}
+
+/** `inner` with every opened file's asynchronous `write` and `sync` passed through `hooks`. */
+function hooked(inner: Vfs, hooks: Hooks): Vfs {
+  const wrapFile = (file: VfsFile): VfsFile =>
+    new Proxy(file, {
+      get(target, prop) {
+        if (prop === 'write') {
+          return async (data: Uint8Array, position: number) => {
+            await hooks.beforeWrite?.(position, data.length);
+            await target.write(data, position);
+          };
+        }
+        if (prop === 'sync') {
+          return async () => {
+            hooks.beforeSync?.();
+            await target.sync();
+          };
+        }
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'open') return async (path: string, options?: Parameters<Vfs['open']>[1]) => wrapFile(await target.open(path, options));
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+const turns = (n: number) => new Promise<void>((resolve) => {
+  let left = n;
+  const step = () => (left-- <= 0 ? resolve() : setImmediate(step));
+  step();
+});
+
+function payload(prng: Prng, index: number): Buffer {
+  const data = Buffer.alloc(1 + prng.int(3000));
+  data.fill(1 + (index % 250));
+  return data;
+}
+
+async function readAll(wal: Wal): Promise<{ index: number; data: Buffer }[]> {
+  const out: { index: number; data: Buffer }[] = [];
+  for await (const r of wal.readFrom(0)) out.push({ index: r.index, data: Buffer.from(r.data) });
+  return out;
+}
+
+test.before(async () => {
+  await initChecksum();
+});
+
+test('slow background zero writes never overwrite records: appends wait where the zeros are going', async () => {
+  for (const seed of [1, 2, 3]) {
+    const prng = new Prng(seed);
+    const mem = new MemVfs({ seed });
+    // Zero chunks (written at a position past the header) land only after a few turns.
+    const vfs = hooked(mem, { beforeWrite: (position) => turns(position > 0 ? 1 + prng.int(6) : 0) });
+    const wal = await Wal.open({ vfs, dir: DIR, segmentSizeBytes: 200 * 1024, preallocate: true });
+    const written: Buffer[] = [];
+    let index = 0;
+    for (let round = 0; round < 60; round++) {
+      const pending: Promise<void>[] = [];
+      for (let i = 0; i < 1 + prng.int(8); i++) {
+        index++;
+        const data = payload(prng, index);
+        written[index] = data;
+        pending.push(wal.append({ index, data }));
+      }
+      await Promise.all(pending);
+    }
+    const stats = wal.stats();
+    assert.ok(stats.preallocatedBytes > 0, `seed ${seed}: zeros were written ahead`);
+    assert.ok(stats.preallocationWaits > 0, `seed ${seed}: some group reached zeros still being written (the case under test)`);
+    assert.ok(stats.rotations > 0, `seed ${seed}: the log crossed segments`);
+    const check = (records: { index: number; data: Buffer }[], label: string) => {
+      assert.is(records.length, index, `${label}: every record is there`);
+      for (const r of records) assert.ok(r.data.equals(written[r.index] as Buffer), `${label}: record ${r.index} intact`);
+    };
+    check(await readAll(wal), `seed ${seed}, open`);
+    await wal.close();
+    const reopened = await Wal.open({ vfs: mem, dir: DIR, segmentSizeBytes: 200 * 1024, preallocate: true });
+    check(await readAll(reopened), `seed ${seed}, reopened`);
+    await reopened.close();
+  }
+});
+
+test('a zero write that fails (disk full) only stops preallocation; appends go on', async () => {
+  const mem = new MemVfs();
+  let fail = true;
+  const vfs = hooked(mem, {
+    beforeWrite: async (position) => {
+      if (position > 0 && fail) {
+        fail = false;
+        throw new PetrelError('NO_SPACE', 'no space left on device (injected)');
+      }
+    },
+  });
+  const wal = await Wal.open({ vfs, dir: DIR, preallocate: true });
+  for (let i = 1; i <= 50; i++) await wal.append({ index: i, data: Buffer.alloc(500, i) });
+  assert.is(fail, false, 'the zero write was tried and failed');
+  assert.is(wal.stats().preallocatedBytes, 0, 'no more zeros in this segment after the failure');
+  assert.is((await readAll(wal)).length, 50);
+  await wal.close();
+  const reopened = await Wal.open({ vfs: mem, dir: DIR });
+  assert.equal((await readAll(reopened)).map((r) => r.index), Array.from({ length: 50 }, (_, i) => i + 1));
+  await reopened.close();
+});
+
+test('a background fsync that fails stops the log, as an append fsync would', async () => {
+  const mem = new MemVfs();
+  let zeroWritten = false;
+  let failed = false;
+  const vfs = hooked(mem, {
+    beforeWrite: async (position) => {
+      if (position > 0) zeroWritten = true;
+    },
+    beforeSync: () => {
+      // The first sync after a zero chunk was written: the background one, or a group's racing it.
+      if (zeroWritten && !failed) {
+        failed = true;
+        throw new PetrelError('IO_ERROR', 'fsync failed (injected)');
+      }
+    },
+  });
+  const wal = await Wal.open({ vfs, dir: DIR, preallocate: true });
+  let code = 'ok';
+  for (let i = 1; i <= 20 && code === 'ok'; i++) {
+    try {
+      await wal.append({ index: i, data: Buffer.alloc(100, i) });
+    } catch (error) {
+      code = error instanceof PetrelError ? error.code : String(error);
+    }
+  }
+  assert.ok(failed, 'the injected fsync failure happened');
+  assert.is(code, 'IO_ERROR', 'the log stopped');
+  await wal.close();
+});
+
+test.run();
