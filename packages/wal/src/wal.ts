@@ -563,7 +563,11 @@ export class Wal {
         // The file may have grown by part of the chunk: zeros past the records, which recovery
         // accepts in the last segment and rotation cuts off.
         this.allocationStopped = true;
-        this.allocatedBytes = Math.max(this.allocatedBytes, file.size());
+        try {
+          this.allocatedBytes = Math.max(this.allocatedBytes, file.size());
+        } catch {
+          // The file is gone too (closed under a process that stopped): nothing left to track.
+        }
         return;
       }
       this.allocatedBytes = Math.max(this.allocatedBytes, from + length);

@@ -4,7 +4,7 @@
  * includes every record whose append promise resolved — in `fsync` mode, a resolved append is
  * durable.
  */
-import { FaultVfs, MemVfs, Prng, initChecksum, propertyParameters } from '@petrel/base';
+import { FaultVfs, MemVfs, Prng, type Vfs, type VfsFile, initChecksum, propertyParameters } from '@petrel/base';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -42,12 +42,50 @@ function describe(records: Stored[]): string {
   return records.map((r) => `${r.index}:${r.data.length}`).join(' ');
 }
 
+/**
+ * `inner` with every asynchronous file write (the log's background zeros, segment headers) done a
+ * few turns late, so that background preallocation overlaps appends, crashes and reopens.
+ */
+function lateWrites(inner: Vfs, prng: Prng): Vfs {
+  const late = () => new Promise<void>((resolve) => {
+    let turns = prng.int(4);
+    const step = () => (turns-- <= 0 ? resolve() : setImmediate(step));
+    step();
+  });
+  const wrapFile = (file: VfsFile): VfsFile =>
+    new Proxy(file, {
+      get(target, prop) {
+        if (prop === 'write') {
+          return async (data: Uint8Array, position: number) => {
+            await late();
+            await target.write(data, position);
+          };
+        }
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'open') return async (path: string, options?: Parameters<Vfs['open']>[1]) => wrapFile(await target.open(path, options));
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** Group writes, over every scenario, that waited for a late zero write: the overlap is exercised. */
+let preallocationWaits = 0;
+
 async function runScenario(seed: number, preallocate: boolean, ops: Op[]): Promise<void> {
   const mem = new MemVfs({ seed });
   const prng = new Prng(seed);
+  const lateness = new Prng(seed ^ 0x5bd1e995);
   const options = { dir: '/wal', segmentSizeBytes: 700, preallocate, maxGroupBytes: 2048, maxPendingBytes: 8192 };
+  // The fence sits below the lateness: a write that comes late from a crashed process meets it.
   let fence = new FaultVfs(mem);
-  let wal = await Wal.open({ vfs: fence, ...options });
+  let vfs = lateWrites(fence, lateness);
+  let wal = await Wal.open({ vfs, ...options });
   /** Everything appended since the log was last known exactly, in order. */
   let appended: Stored[] = [];
   /** The highest index whose append promise resolved. */
@@ -110,24 +148,28 @@ async function runScenario(seed: number, preallocate: boolean, ops: Op[]): Promi
         await Promise.all(pending);
         pending = [];
         await wal.close();
-        wal = await Wal.open({ vfs: fence, ...options });
+        preallocationWaits += wal.stats().preallocationWaits;
+        wal = await Wal.open({ vfs, ...options });
         await check('after a clean reopen', true);
         break;
       case 'crash':
         // The old process is gone: nothing it still had in flight may touch the disk.
         fence.inject({ op: '*', times: Infinity });
         mem.crash();
+        preallocationWaits += wal.stats().preallocationWaits;
         await Promise.all(pending);
         pending = [];
         fence = new FaultVfs(mem);
-        wal = await Wal.open({ vfs: fence, ...options });
+        vfs = lateWrites(fence, lateness);
+        wal = await Wal.open({ vfs, ...options });
         await check('after a crash', false);
         break;
     }
   }
   await Promise.all(pending);
   await wal.close();
-  wal = await Wal.open({ vfs: fence, ...options });
+  preallocationWaits += wal.stats().preallocationWaits;
+  wal = await Wal.open({ vfs, ...options });
   await check('at the end', true);
   await wal.close();
 }
@@ -143,6 +185,7 @@ test('after any crash, the log holds a prefix of what was appended that includes
     ),
     propertyParameters(1000, 10000),
   );
+  assert.ok(preallocationWaits > 0, 'some appends met a background zero write still going');
 });
 
 test.run();
