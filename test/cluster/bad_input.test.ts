@@ -128,6 +128,8 @@ test('garbage, truncation, unknown types, oversize frames and absent partitions:
     assert.match(metrics, /petrel_replica_requests_total\{op="get",outcome="SERVER_CHANGED"\} 2/);
     assert.match(metrics, /petrel_replica_partitions\{role="primary"\} \d+/);
     assert.match(metrics, /petrel_lsm_bytes \d+/);
+    assert.match(all, /petrel_log_syncs [1-9]\d*/);
+    assert.match(all, /petrel_log_bytes_written [1-9]\d*/);
     const health = (await (await fetch(`http://127.0.0.1:${server.httpPort}/health`)).json()) as { healthy: boolean; lease: boolean };
     assert.ok(health.healthy && health.lease);
     const metaHealth = (await (await fetch(`http://127.0.0.1:${meta.httpPort}/health`)).json()) as { healthy: boolean; healthyPartitions: number };

@@ -52,6 +52,7 @@ import {
   withRequestId,
 } from '@petrel/protocol';
 import type { Db, DbStats } from '@petrel/lsm';
+import type { WalStats } from '@petrel/wal';
 import type { StorageApp } from '../app/storage_app.js';
 
 function tableIdOf(gpid: Gpid): number {
@@ -189,6 +190,15 @@ export class ReplicaServer {
     this.metrics.gauge('petrel_lsm_compactions', 'Compactions run since start, all replicas.', () => lsmTotal((stats) => stats.compactions));
     this.metrics.gauge('petrel_lsm_flushes', 'Flushes since start, all replicas.', () => lsmTotal((stats) => stats.flushes));
     this.metrics.gauge('petrel_lsm_write_stall_ms', 'Time writes waited in LSM write stalls, all replicas.', () => lsmTotal((stats) => stats.writeStallMs));
+    const logTotal = (pick: (stats: WalStats) => number): number => {
+      let sum = 0;
+      for (const store of this.stores.values()) sum += pick(store.logStats());
+      return sum;
+    };
+    this.metrics.gauge('petrel_log_bytes_written', 'Bytes written to the mutation logs (records and framing), all replicas open.', () => logTotal((stats) => stats.bytesWritten));
+    this.metrics.gauge('petrel_log_syncs', 'Group fsyncs of the mutation logs, all replicas open.', () => logTotal((stats) => stats.syncs));
+    this.metrics.gauge('petrel_log_preallocated_bytes', 'Zeros written ahead of the mutation logs in the background, all replicas open.', () => logTotal((stats) => stats.preallocatedBytes));
+    this.metrics.gauge('petrel_log_preallocation_waits', 'Log writes that waited for a background zero write, all replicas open.', () => logTotal((stats) => stats.preallocationWaits));
     this.metrics.gauge('petrel_block_cache_hits', 'Block cache hits (process-wide cache).', () => {
       const first = this.stores.values().next().value as ReplicaStore | undefined;
       return first === undefined ? 0 : lsmOf(first).stats().blockCacheHits;

@@ -15,7 +15,7 @@
  * The core's log indexes are its own; the WAL's indexes are this store's (markers take some).
  */
 import { PetrelError, type Vfs, joinPath } from '@petrel/base';
-import { Wal } from '@petrel/wal';
+import { Wal, type WalStats } from '@petrel/wal';
 import type { Gpid, Mutation, PersistedReplicaState, RecoveredReplica } from '@petrel/pacifica';
 import { decodeMutation, decodeValue, encodeMutation, encodeValue, type Mutation as AppMutation, type PlainValue } from '@petrel/protocol';
 import { LsmEngine } from '../app/lsm_engine.js';
@@ -86,6 +86,11 @@ export class ReplicaStore {
       await engine.close().catch(() => undefined);
       throw error;
     }
+  }
+
+  /** The mutation log's counters: syncs, bytes, preallocation (see WalStats). */
+  logStats(): WalStats {
+    return this.wal.stats();
   }
 
   get gpid(): Gpid {
