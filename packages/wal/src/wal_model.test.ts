@@ -4,10 +4,11 @@
  * includes every record whose append promise resolved — in `fsync` mode, a resolved append is
  * durable.
  */
-import { FaultVfs, MemVfs, Prng, type Vfs, type VfsFile, initChecksum, propertyParameters } from '@petrel/base';
+import { FaultVfs, MemVfs, Prng, type Vfs, initChecksum, propertyParameters } from '@petrel/base';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { hookedVfs } from './test_vfs.js';
 import { Wal } from './wal.js';
 
 type Op =
@@ -52,26 +53,7 @@ function lateWrites(inner: Vfs, prng: Prng): Vfs {
     const step = () => (turns-- <= 0 ? resolve() : setImmediate(step));
     step();
   });
-  const wrapFile = (file: VfsFile): VfsFile =>
-    new Proxy(file, {
-      get(target, prop) {
-        if (prop === 'write') {
-          return async (data: Uint8Array, position: number) => {
-            await late();
-            await target.write(data, position);
-          };
-        }
-        const value = Reflect.get(target, prop, target) as unknown;
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-  return new Proxy(inner, {
-    get(target, prop) {
-      if (prop === 'open') return async (path: string, options?: Parameters<Vfs['open']>[1]) => wrapFile(await target.open(path, options));
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return hookedVfs(inner, { beforeWrite: late });
 }
 
 /** Group writes, over every scenario, that waited for a late zero write: the overlap is exercised. */

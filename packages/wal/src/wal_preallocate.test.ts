@@ -4,49 +4,13 @@
  * are never overwritten by zeros, that a full disk only stops preallocation, and that a failed
  * background fsync stops the log.
  */
-import { MemVfs, PetrelError, Prng, type Vfs, type VfsFile, initChecksum } from '@petrel/base';
+import { MemVfs, PetrelError, Prng, initChecksum } from '@petrel/base';
+import { hookedVfs } from './test_vfs.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Wal } from './wal.js';
 
 const DIR = '/log';
-
-interface Hooks {
-  /** Called before an asynchronous write (the log's zero chunks and segment headers) is done. */
-  beforeWrite?: (position: number, length: number) => Promise<void>;
-  /** Called before a sync; may throw to fail it. */
-  beforeSync?: () => void;
-}
-
-/** `inner` with every opened file's asynchronous `write` and `sync` passed through `hooks`. */
-function hooked(inner: Vfs, hooks: Hooks): Vfs {
-  const wrapFile = (file: VfsFile): VfsFile =>
-    new Proxy(file, {
-      get(target, prop) {
-        if (prop === 'write') {
-          return async (data: Uint8Array, position: number) => {
-            await hooks.beforeWrite?.(position, data.length);
-            await target.write(data, position);
-          };
-        }
-        if (prop === 'sync') {
-          return async () => {
-            hooks.beforeSync?.();
-            await target.sync();
-          };
-        }
-        const value = Reflect.get(target, prop, target) as unknown;
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-  return new Proxy(inner, {
-    get(target, prop) {
-      if (prop === 'open') return async (path: string, options?: Parameters<Vfs['open']>[1]) => wrapFile(await target.open(path, options));
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
 
 const turns = (n: number) => new Promise<void>((resolve) => {
   let left = n;
@@ -75,7 +39,7 @@ test('slow background zero writes never overwrite records: appends wait where th
     const prng = new Prng(seed);
     const mem = new MemVfs({ seed });
     // Zero chunks (written at a position past the header) land only after a few turns.
-    const vfs = hooked(mem, { beforeWrite: (position) => turns(position > 0 ? 1 + prng.int(6) : 0) });
+    const vfs = hookedVfs(mem, { beforeWrite: (position) => turns(position > 0 ? 1 + prng.int(6) : 0) });
     const wal = await Wal.open({ vfs, dir: DIR, segmentSizeBytes: 200 * 1024, preallocate: true });
     const written: Buffer[] = [];
     let index = 0;
@@ -108,7 +72,7 @@ test('slow background zero writes never overwrite records: appends wait where th
 test('a zero write that fails (disk full) only stops preallocation; appends go on', async () => {
   const mem = new MemVfs();
   let fail = true;
-  const vfs = hooked(mem, {
+  const vfs = hookedVfs(mem, {
     beforeWrite: async (position) => {
       if (position > 0 && fail) {
         fail = false;
@@ -131,7 +95,7 @@ test('a background fsync that fails stops the log, as an append fsync would', as
   const mem = new MemVfs();
   let zeroWritten = false;
   let failed = false;
-  const vfs = hooked(mem, {
+  const vfs = hookedVfs(mem, {
     beforeWrite: async (position) => {
       if (position > 0) zeroWritten = true;
     },
