@@ -5,9 +5,9 @@
  * background fsync stops the log.
  */
 import { MemVfs, PetrelError, Prng, initChecksum } from '@petrel/base';
-import { hookedVfs } from './test_vfs.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { hookedVfs } from './test_vfs.js';
 import { Wal } from './wal.js';
 
 const DIR = '/log';
