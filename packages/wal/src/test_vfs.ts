@@ -5,8 +5,16 @@
 import type { Vfs, VfsFile } from '@petrel/base';
 
 export interface FileHooks {
-  /** Awaited before each asynchronous write (the log's background zeros, segment headers); may throw to fail it. */
-  beforeWrite?: (position: number, length: number) => Promise<void>;
+  /**
+   * Awaited before each asynchronous write (the log's background zeros, segment headers); may
+   * throw to fail it, after writing through `file` (the wrapped file) to fail it part-way.
+   */
+  beforeWrite?: (position: number, length: number, file: VfsFile) => Promise<void>;
+  /**
+   * Answer `size()` as NodeVfs does — the end of the last write that succeeded through this handle,
+   * or the size at open — rather than the file's real size (which a failed write may have grown).
+   */
+  sizeAsKnown?: boolean;
   /** Called before each sync; may throw to fail it. */
   beforeSync?: () => void;
 }
@@ -19,15 +27,30 @@ function passThrough(target: object, prop: string | symbol): unknown {
 
 /** `inner` with every opened file's asynchronous `write` and `sync` passed through `hooks`. */
 export function hookedVfs(inner: Vfs, hooks: FileHooks): Vfs {
-  const wrapFile = (file: VfsFile): VfsFile =>
-    new Proxy(file, {
+  const wrapFile = (file: VfsFile): VfsFile => {
+    let knownSize = file.size();
+    return new Proxy(file, {
       get(target, prop) {
         if (prop === 'write') {
           return async (data: Uint8Array, position: number) => {
-            await hooks.beforeWrite?.(position, data.length);
+            await hooks.beforeWrite?.(position, data.length, target);
             await target.write(data, position);
+            knownSize = Math.max(knownSize, position + data.length);
           };
         }
+        if (prop === 'writeSync') {
+          return (data: Uint8Array, position: number) => {
+            target.writeSync(data, position);
+            knownSize = Math.max(knownSize, position + data.length);
+          };
+        }
+        if (prop === 'truncate') {
+          return async (size: number) => {
+            await target.truncate(size);
+            knownSize = size;
+          };
+        }
+        if (prop === 'size') return () => (hooks.sizeAsKnown === true ? knownSize : target.size());
         if (prop === 'sync') {
           return async () => {
             hooks.beforeSync?.();
@@ -37,6 +60,7 @@ export function hookedVfs(inner: Vfs, hooks: FileHooks): Vfs {
         return passThrough(target, prop);
       },
     });
+  };
   return new Proxy(inner, {
     get(target, prop) {
       if (prop === 'open') return async (path: string, options?: Parameters<Vfs['open']>[1]) => wrapFile(await target.open(path, options));

@@ -605,7 +605,9 @@ export class Wal {
     const previous = this.segments.at(-1);
     await this.settleAllocation();
     if (this.active !== undefined && previous !== undefined) {
-      if (this.active.size() > previous.writtenBytes) await this.active.truncate(previous.writtenBytes);
+      // With preallocation, always: a zero write that failed part-way (a full disk) may have grown
+      // the file past what its handle knows, and a closed segment must end at its last record.
+      if (this.preallocate || this.active.size() > previous.writtenBytes) await this.active.truncate(previous.writtenBytes);
       await this.active.sync();
       await this.active.close();
       this.active = undefined;

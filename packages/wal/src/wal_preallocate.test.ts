@@ -91,6 +91,30 @@ test('a zero write that fails (disk full) only stops preallocation; appends go o
   await reopened.close();
 });
 
+test('a zero write that grows the file and then fails leaves no zeros after the last record of a closed segment', async () => {
+  const mem = new MemVfs();
+  let failures = 0;
+  const vfs = hookedVfs(mem, {
+    // NodeVfs learns a file's size from the writes that succeed; this write lands and then fails.
+    sizeAsKnown: true,
+    beforeWrite: async (position, length, file) => {
+      if (position === 0 || failures > 0) return;
+      failures++;
+      await file.write(Buffer.alloc(length), position);
+      throw new PetrelError('NO_SPACE', 'no space left on device (injected, after the write)');
+    },
+  });
+  const options = { dir: DIR, segmentSizeBytes: 64 * 1024, preallocate: true };
+  const wal = await Wal.open({ vfs, ...options });
+  for (let i = 1; i <= 200; i++) await wal.append({ index: i, data: Buffer.alloc(1000, i) });
+  assert.is(failures, 1);
+  assert.ok(wal.stats().rotations >= 2, 'the segment with the failed zero write was closed');
+  await wal.close();
+  const reopened = await Wal.open({ vfs: mem, ...options });
+  assert.equal((await readAll(reopened)).map((r) => r.index), Array.from({ length: 200 }, (_, i) => i + 1));
+  await reopened.close();
+});
+
 test('a background fsync that fails stops the log, as an append fsync would', async () => {
   const mem = new MemVfs();
   let zeroWritten = false;
