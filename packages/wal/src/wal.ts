@@ -561,14 +561,11 @@ export class Wal {
         await file.write(ZEROS.subarray(0, length), from);
       } catch {
         // The file may have grown by part of the chunk: zeros past the records, which recovery
-        // accepts in the last segment and rotation cuts off.
+        // accepts in the last segment and rotation always cuts off.
         this.allocationStopped = true;
-        try {
-          this.allocatedBytes = Math.max(this.allocatedBytes, file.size());
-        } catch {
-          // The file is gone too (closed under a process that stopped): nothing left to track.
-        }
         return;
+      } finally {
+        this.zeroWrite = undefined;
       }
       this.allocatedBytes = Math.max(this.allocatedBytes, from + length);
       this.counters.preallocatedBytes += length;
@@ -587,9 +584,6 @@ export class Wal {
       );
     })();
     this.zeroWrite = { from, done };
-    void done.then(() => {
-      this.zeroWrite = undefined;
-    });
   }
 
   /** Waits until no background zero write or fsync runs on the active file. */

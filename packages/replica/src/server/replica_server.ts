@@ -180,21 +180,18 @@ export class ReplicaServer {
       for (const replica of this.core.replicas().values()) counts.set(replica.role, (counts.get(replica.role) ?? 0) + 1);
       return [...counts].map(([role, count]) => [{ role }, count] as const);
     });
-    const lsmTotal = (pick: (stats: DbStats) => number): number => {
+    const storesTotal = (pick: (store: ReplicaStore) => number): number => {
       let sum = 0;
-      for (const store of this.stores.values()) sum += pick(lsmOf(store).stats());
+      for (const store of this.stores.values()) sum += pick(store);
       return sum;
     };
+    const lsmTotal = (pick: (stats: DbStats) => number): number => storesTotal((store) => pick(lsmOf(store).stats()));
+    const logTotal = (pick: (stats: WalStats) => number): number => storesTotal((store) => pick(store.logStats()));
     this.metrics.gauge('petrel_lsm_bytes', 'Bytes in SSTables, all replicas.', () => lsmTotal((stats) => stats.levels.reduce((total, level) => total + level.bytes, 0)));
     this.metrics.gauge('petrel_lsm_memtable_bytes', 'Bytes in memtables, all replicas.', () => lsmTotal((stats) => stats.memtableBytes));
     this.metrics.gauge('petrel_lsm_compactions', 'Compactions run since start, all replicas.', () => lsmTotal((stats) => stats.compactions));
     this.metrics.gauge('petrel_lsm_flushes', 'Flushes since start, all replicas.', () => lsmTotal((stats) => stats.flushes));
     this.metrics.gauge('petrel_lsm_write_stall_ms', 'Time writes waited in LSM write stalls, all replicas.', () => lsmTotal((stats) => stats.writeStallMs));
-    const logTotal = (pick: (stats: WalStats) => number): number => {
-      let sum = 0;
-      for (const store of this.stores.values()) sum += pick(store.logStats());
-      return sum;
-    };
     this.metrics.gauge('petrel_log_bytes_written', 'Bytes written to the mutation logs (records and framing), all replicas open.', () => logTotal((stats) => stats.bytesWritten));
     this.metrics.gauge('petrel_log_syncs', 'Group fsyncs of the mutation logs, all replicas open.', () => logTotal((stats) => stats.syncs));
     this.metrics.gauge('petrel_log_preallocated_bytes', 'Zeros written ahead of the mutation logs in the background, all replicas open.', () => logTotal((stats) => stats.preallocatedBytes));
