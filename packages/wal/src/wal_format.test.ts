@@ -6,6 +6,7 @@ import { FaultVfs, MemVfs, PetrelError, type Vfs, initChecksum, joinPath, nodeVf
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, encodeSegmentHeader, segmentName } from './format.js';
+import { readAll } from './test_support.js';
 import { Wal, type WalOptions } from './wal.js';
 
 const DIR = '/log';
@@ -14,11 +15,6 @@ function record(index: number, size = 10, fill = index & 0xff) {
   return { index, data: Buffer.alloc(size, fill) };
 }
 
-async function readAll(wal: Wal, from = 0): Promise<{ index: number; data: Buffer }[]> {
-  const out: { index: number; data: Buffer }[] = [];
-  for await (const r of wal.readFrom(from)) out.push({ index: r.index, data: Buffer.from(r.data) });
-  return out;
-}
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {

@@ -8,7 +8,7 @@ import { FaultVfs, MemVfs, Prng, type Vfs, initChecksum, propertyParameters } fr
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hookedVfs } from './test_vfs.js';
+import { afterTurns, hookedVfs, readAll, type StoredRecord as Stored } from './test_support.js';
 import { Wal } from './wal.js';
 
 type Op =
@@ -28,17 +28,6 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('truncateSuffix' as const), back: fc.integer({ min: 0, max: 8 }) }) },
 );
 
-interface Stored {
-  index: number;
-  data: Buffer;
-}
-
-async function readAll(wal: Wal): Promise<Stored[]> {
-  const out: Stored[] = [];
-  for await (const r of wal.readFrom(0)) out.push({ index: r.index, data: Buffer.from(r.data) });
-  return out;
-}
-
 function describe(records: Stored[]): string {
   return records.map((r) => `${r.index}:${r.data.length}`).join(' ');
 }
@@ -48,12 +37,7 @@ function describe(records: Stored[]): string {
  * few turns late, so that background preallocation overlaps appends, crashes and reopens.
  */
 function lateWrites(inner: Vfs, prng: Prng): Vfs {
-  const late = () => new Promise<void>((resolve) => {
-    let turns = prng.int(4);
-    const step = () => (turns-- <= 0 ? resolve() : setImmediate(step));
-    step();
-  });
-  return hookedVfs(inner, { beforeWrite: late });
+  return hookedVfs(inner, { beforeWrite: () => afterTurns(prng.int(4)) });
 }
 
 /** Group writes, over every scenario, that waited for a late zero write: the overlap is exercised. */

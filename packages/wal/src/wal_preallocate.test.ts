@@ -7,27 +7,15 @@
 import { MemVfs, PetrelError, Prng, initChecksum } from '@petrel/base';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hookedVfs } from './test_vfs.js';
+import { afterTurns, hookedVfs, readAll } from './test_support.js';
 import { Wal } from './wal.js';
 
 const DIR = '/log';
-
-const turns = (n: number) => new Promise<void>((resolve) => {
-  let left = n;
-  const step = () => (left-- <= 0 ? resolve() : setImmediate(step));
-  step();
-});
 
 function payload(prng: Prng, index: number): Buffer {
   const data = Buffer.alloc(1 + prng.int(3000));
   data.fill(1 + (index % 250));
   return data;
-}
-
-async function readAll(wal: Wal): Promise<{ index: number; data: Buffer }[]> {
-  const out: { index: number; data: Buffer }[] = [];
-  for await (const r of wal.readFrom(0)) out.push({ index: r.index, data: Buffer.from(r.data) });
-  return out;
 }
 
 test.before(async () => {
@@ -39,7 +27,7 @@ test('slow background zero writes never overwrite records: appends wait where th
     const prng = new Prng(seed);
     const mem = new MemVfs({ seed });
     // Zero chunks (written at a position past the header) land only after a few turns.
-    const vfs = hookedVfs(mem, { beforeWrite: (position) => turns(position > 0 ? 1 + prng.int(6) : 0) });
+    const vfs = hookedVfs(mem, { beforeWrite: (position) => afterTurns(position > 0 ? 1 + prng.int(6) : 0) });
     const wal = await Wal.open({ vfs, dir: DIR, segmentSizeBytes: 200 * 1024, preallocate: true });
     const written: Buffer[] = [];
     let index = 0;

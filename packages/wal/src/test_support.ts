@@ -1,8 +1,31 @@
 /**
- * Test support for the log's tests: a Vfs whose files' asynchronous writes and syncs pass through
- * hooks first (to make them late, or fail them). Not part of the package's API.
+ * Test support for the log's tests: reading a whole log, waiting some event-loop turns, and a Vfs
+ * whose files' asynchronous writes and syncs pass through hooks first (to make them late, or fail
+ * them). Not part of the package's API.
  */
 import type { Vfs, VfsFile } from '@petrel/base';
+import type { Wal } from './wal.js';
+
+export interface StoredRecord {
+  index: number;
+  data: Buffer;
+}
+
+/** Every record from `from` on, copied out of the log's buffers. */
+export async function readAll(wal: Wal, from = 0): Promise<StoredRecord[]> {
+  const out: StoredRecord[] = [];
+  for await (const r of wal.readFrom(from)) out.push({ index: r.index, data: Buffer.from(r.data) });
+  return out;
+}
+
+/** Resolves after `n` turns of the event loop (setImmediate). */
+export function afterTurns(n: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let left = n;
+    const step = () => (left-- <= 0 ? resolve() : setImmediate(step));
+    step();
+  });
+}
 
 export interface FileHooks {
   /**
