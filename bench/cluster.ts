@@ -53,16 +53,22 @@ console.error(`load average at start: ${loadAtStart.join(' ')} (${machine().core
 const runs: SystemRun[] = await runSystems(chosen, options, (line) => console.error(line));
 const loadAtEnd = loadavg().map((value) => round(value, 2));
 
-/** The `nth` closed-loop run of `workload` (a workload may be named twice: `--workloads C,C`). */
+/**
+ * The `nth` closed-loop run of `workload` (a workload may be named twice: `--workloads C,C`) —
+ * or, with `--target`, its run at that rate, the only one there is.
+ */
 function fullSpeed(run: SystemRun | undefined, workload: string, nth = 0): PhaseResult | undefined {
-  return run?.phases.filter((phase) => phase.workload === workload && phase.targetOpsPerSec === null)[nth];
+  const fixedRate = options.targetOpsPerSec > 0;
+  return run?.phases.filter((phase) => phase.workload === workload && (phase.targetOpsPerSec !== null) === fixedRate)[nth];
 }
 /** The `nth` open-loop run of `workload`, at the fraction of its peak. */
 function throttled(run: SystemRun | undefined, workload: string, nth = 0): PhaseResult | undefined {
+  if (options.targetOpsPerSec > 0) return undefined;
   return run?.phases.filter((phase) => phase.workload === workload && phase.targetOpsPerSec !== null)[nth];
 }
 function figures(phase: PhaseResult, atFraction: PhaseResult | undefined): Record<string, unknown> {
   return {
+    ...(phase.targetOpsPerSec === null ? {} : { targetOpsPerSec: round(phase.targetOpsPerSec, 1), p99MsFromSend: phase.overallService?.p99Ms ?? null }),
     opsPerSec: round(phase.opsPerSec, 1),
     p50Ms: phase.overall.p50Ms,
     p95Ms: phase.overall.p95Ms,
@@ -88,6 +94,7 @@ function tail(phase: PhaseResult): Record<string, unknown> {
   return {
     ...(phase.overTarget === null ? {} : { overTargetPct: phase.overTarget.pct, overTargetWorstTenthShare: phase.overTarget.worstTenthShare }),
     ...(Object.keys(phase.serverWaitPctByProcess).length === 0 ? {} : { serverMainThreadWaitPct: phase.serverWaitPctByProcess }),
+    ...(Object.keys(phase.serverGcByProcess).length === 0 ? {} : { serverGcPauses: phase.serverGcByProcess }),
   };
 }
 
@@ -125,7 +132,7 @@ for (const workload of options.workloads) {
     if (phase === undefined) continue;
     const atFraction = throttled(run, workload, nth);
     bySystem[run.system] = figures(phase, atFraction);
-    if (run !== petrel && own !== undefined && phase.opsPerSec > 0) ratioVs[run.system] = round(own.opsPerSec / phase.opsPerSec, 3);
+    if (options.targetOpsPerSec === 0 && run !== petrel && own !== undefined && phase.opsPerSec > 0) ratioVs[run.system] = round(own.opsPerSec / phase.opsPerSec, 3);
     comparisonRows.push([
       `${letter} ${run.system}`,
       phase.opsPerSec,
@@ -178,19 +185,23 @@ for (const run of runs) {
     if (phase.overTarget === null) continue;
     const label = phase.targetOpsPerSec === null ? phase.workload : `${phase.workload} @${Math.round(phase.targetOpsPerSec)}/s`;
     const waits = Object.entries(phase.serverWaitPctByProcess).map(([server, pct]) => `${server} ${pct}%`);
+    const gc = Object.entries(phase.serverGcByProcess)
+      .filter(([server]) => server !== 'meta')
+      .map(([server, pauses]) => `${server} ${pauses.pausePct}% ${pauses.major}/${pauses.over20Ms}`);
     tailRows.push([
       `${run.system} ${label}`,
       phase.overall.p99Ms,
       `${phase.overTarget.pct}%`,
       phase.overTarget.worstTenthShare === null ? '–' : `${Math.round(phase.overTarget.worstTenthShare * 100)}%`,
       waits.length === 0 ? '–' : waits.join(', '),
+      gc.length === 0 ? '–' : gc.join(', '),
     ]);
   }
 }
 if (tailRows.length > 0) {
   console.log('');
-  console.log(`The tail: operations over ${LATENCY_TARGET_MS} ms (from due), the share of them in the worst tenth of the seconds (10%: spread evenly), and how long each server's main thread waited for a core:`);
-  console.log(table(['system / workload', 'p99 ms', `over ${LATENCY_TARGET_MS} ms`, 'in worst 10% of seconds', 'each server main thread\'s run-queue wait'], tailRows));
+  console.log(`The tail: operations over ${LATENCY_TARGET_MS} ms (from due), the share of them in the worst tenth of the seconds (10%: spread evenly), how long each server's main thread waited for a core, and its garbage-collection pauses (% of the phase, major collections / pauses over ${LATENCY_TARGET_MS} ms):`);
+  console.log(table(['system / workload', 'p99 ms', `over ${LATENCY_TARGET_MS} ms`, 'in worst 10% of seconds', 'each server main thread\'s run-queue wait', 'replica GC pauses: % major/>20ms'], tailRows));
 }
 for (const run of runs) {
   if (run.profile === null) continue;

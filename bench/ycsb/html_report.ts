@@ -268,6 +268,8 @@ export function htmlReport(title: string, meta: Record<string, unknown>, runs: S
       }
       const waits = Object.entries(p.serverWaitPctByProcess).map(([name, pct]) => `${name} ${pct}%`).join(', ');
       if (waits !== '') body.push(`<p>Server main threads ready to run but waiting for a core, in % of the phase: ${escapeHtml(waits)}</p>`);
+      const gc = Object.entries(p.serverGcByProcess).map(([name, g]) => `${name} ${g.pausePct}% (${g.pauses} pauses, ${g.major} major, ${g.over20Ms} over 20 ms)`).join(', ');
+      if (gc !== '') body.push(`<p>Server main threads' garbage-collection pauses, in % of the phase: ${escapeHtml(gc)}</p>`);
       if (p.syscalls !== null) body.push(`<p>System calls of the servers in the phase (perf): ${escapeHtml(Object.entries(p.syscalls).map(([name, count]) => `${name} ${format(count / p.durationSec)}/s`).join(', '))}</p>`);
       body.push(phaseTable(p));
       if (p.profile !== null) body.push(profileSection(p.profile));

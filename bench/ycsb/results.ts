@@ -7,6 +7,7 @@
  * operations completed / wall time of the phase (first worker's start to last worker's end).
  */
 import { Histogram } from './histogram.js';
+import type { GcPauses } from './gc_pauses.js';
 import type { ProfileSummary } from './profile.js';
 import type { SyscallCounts } from './systems/syscall_counter.js';
 import type { Operation } from './workload.js';
@@ -75,6 +76,8 @@ export interface PhaseResult {
    * Empty where it cannot be read.
    */
   serverWaitPctByProcess: Record<string, number>;
+  /** Each server's main-thread GC pauses in the phase (servers with /metrics: Petrel's). */
+  serverGcByProcess: Record<string, GcPauses>;
   machineCpuPct: number | null;
   /** The 1-minute load average when the phase began and ended. */
   loadAverage: [number, number];
@@ -129,6 +132,8 @@ export type PhaseContext = Pick<
   serverCpuPctByProcess: Record<string, number> | null;
   /** Measured by the runner: each server main thread's run-queue wait, in % of the phase. */
   serverWaitPctByProcess?: Record<string, number>;
+  /** Read by the runner from each server's /metrics before and after the phase. */
+  serverGcByProcess?: Record<string, GcPauses>;
 };
 
 /** Merges the workers' per-second windows (see PhaseResult.overTarget). */
@@ -214,6 +219,7 @@ export function mergePhase(context: PhaseContext, reports: PhaseReport[]): Phase
     serverCpuPct: context.serverCpuPctByProcess === null ? null : Math.round(Object.values(context.serverCpuPctByProcess).reduce((a, b) => a + b, 0) * 10) / 10,
     serverCpuPctByProcess: context.serverCpuPctByProcess ?? {},
     serverWaitPctByProcess: context.serverWaitPctByProcess ?? {},
+    serverGcByProcess: context.serverGcByProcess ?? {},
     machineCpuPct: context.machineCpuPct,
     loadAverage: context.loadAverage,
     monotonicUs: context.monotonicUs,

@@ -15,6 +15,7 @@ import { guardDirectory, releaseDirectory } from './process_guard.js';
 import { monotonicUs, readProfile, summarizeProfile } from './profile.js';
 import { ProgressBar } from './progress.js';
 import { mergePhase, percentOf, type PhaseResult } from './results.js';
+import { type GcPauses, gcPausesBetween, readGcPauses } from './gc_pauses.js';
 import { machineCpuMs, mainThreadWaitMs, processCpuMs } from './systems/process_cpu.js';
 import { perfBinary, SyscallCounter } from './systems/syscall_counter.js';
 import { systemNamed } from './systems/registry.js';
@@ -87,6 +88,7 @@ async function phase(
   const startedMs = performance.now();
   const serversBefore = system.servers.map((server) => processCpuMs(server.pid));
   const waitsBefore = system.servers.map((server) => mainThreadWaitMs(server.pid));
+  const gcBefore = await Promise.all(system.servers.map((server) => (server.metricsUrl === undefined ? null : readGcPauses(server.metricsUrl))));
   const machineBefore = machineCpuMs();
   const counter = options.syscalls ? SyscallCounter.start(system.servers.map((server) => server.pid)) : null;
   const reports = await runPhase((completed, errors) => {
@@ -98,6 +100,7 @@ async function phase(
   const waitsAfter = system.servers.map((server) => mainThreadWaitMs(server.pid));
   const machineAfter = machineCpuMs();
   const wallMs = performance.now() - startedMs;
+  const gcAfter = await Promise.all(system.servers.map((server) => (server.metricsUrl === undefined ? null : readGcPauses(server.metricsUrl))));
   const endUs = monotonicUs();
   const syscalls = counter === null ? null : await counter.stop();
   bar.finish();
@@ -120,6 +123,12 @@ async function phase(
     const after = waitsAfter[i];
     if (before !== null && before !== undefined && after !== null && after !== undefined) serverWaitPctByProcess[system.servers[i]!.name] = percentOf(after - before, wallMs);
   }
+  const serverGcByProcess: Record<string, GcPauses> = {};
+  for (let i = 0; i < system.servers.length; i++) {
+    const before = gcBefore[i];
+    const after = gcAfter[i];
+    if (before != null && after != null) serverGcByProcess[system.servers[i]!.name] = gcPausesBetween(before, after, wallMs);
+  }
   return mergePhase(
     {
       ...context,
@@ -128,6 +137,7 @@ async function phase(
       timeline,
       serverCpuPctByProcess,
       serverWaitPctByProcess,
+      serverGcByProcess,
       machineCpuPct: machineBefore === null || machineAfter === null ? null : percentOf(machineAfter.busy - machineBefore.busy, wallMs),
       loadAverage: [Math.round(loadBefore * 100) / 100, Math.round(loadavg()[0]! * 100) / 100],
       monotonicUs: [startUs, endUs],

@@ -130,6 +130,7 @@ test('garbage, truncation, unknown types, oversize frames and absent partitions:
     assert.match(metrics, /petrel_lsm_bytes \d+/);
     assert.match(all, /petrel_log_syncs [1-9]\d*/);
     assert.match(all, /petrel_log_bytes_written [1-9]\d*/);
+    assert.match(metrics, /petrel_gc_pause_seconds_count\{kind="major"\} \d+/);
     const health = (await (await fetch(`http://127.0.0.1:${server.httpPort}/health`)).json()) as { healthy: boolean; lease: boolean };
     assert.ok(health.healthy && health.lease);
     const metaHealth = (await (await fetch(`http://127.0.0.1:${meta.httpPort}/health`)).json()) as { healthy: boolean; healthyPartitions: number };

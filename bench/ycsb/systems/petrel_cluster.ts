@@ -63,6 +63,8 @@ export class PetrelSystem implements SystemUnderTest {
     const profileDir = options.profileDir === null ? null : mkdtempSync(join(options.profileDir, `petrel-${new Date().toISOString().replace(/[:.]/g, '-')}-`));
     let profiled: { name: string; file: string } | null = null;
     let primaries = '';
+    /** Each child's /metrics port, in the order of `children`. */
+    let httpPorts: (number | null)[] = [];
     const stop = async (): Promise<void> => {
       await Promise.all(children.map((child) => stopChild(child.process, profiled !== null && child.name === profiled.name ? PROFILED_STOP_GRACE_MS : 5000)));
       if (profiled !== null && profileDir !== null) {
@@ -73,13 +75,13 @@ export class PetrelSystem implements SystemUnderTest {
       }
     };
     try {
-      const meta = startChild('meta', ['meta', '--listen', metaAddress, '--data-dir', join(options.dataDir, 'meta')], log);
+      const meta = startChild('meta', ['meta', '--listen', metaAddress, '--data-dir', join(options.dataDir, 'meta'), '--http-port', '0'], log);
       guardChild(meta.process);
       children.push(meta);
       await withTimeout(meta.ready, READY_TIMEOUT_MS, 'the meta server');
       for (let i = 0; i < REPLICA_SERVERS; i++) {
         const name = `replica${i + 1}`;
-        const args = ['replica', '--listen', `127.0.0.1:${replicaPorts[i]!}`, '--meta', metaAddress, '--data-dir', join(options.dataDir, name)];
+        const args = ['replica', '--listen', `127.0.0.1:${replicaPorts[i]!}`, '--meta', metaAddress, '--data-dir', join(options.dataDir, name), '--http-port', '0'];
         let child: ChildServer;
         if (i === 0 && profileDir !== null) {
           child = startChild(name, args, log, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...EXTRA_NODE_FLAGS]);
@@ -90,7 +92,7 @@ export class PetrelSystem implements SystemUnderTest {
         guardChild(child.process);
         children.push(child);
       }
-      await withTimeout(Promise.all(children.map((child) => child.ready)), READY_TIMEOUT_MS, 'the replica servers');
+      httpPorts = (await withTimeout(Promise.all(children.map((child) => child.ready)), READY_TIMEOUT_MS, 'the replica servers')).map((ready) => ready.httpPort);
       const client = new PetrelClient({ metaServers: [metaAddress], timeoutMs: READY_TIMEOUT_MS });
       try {
         // A replica server says it is ready when it serves, which can be before the meta has
@@ -133,7 +135,10 @@ export class PetrelSystem implements SystemUnderTest {
     return {
       description: `petrel 0.1.0; 1 meta + ${REPLICA_SERVERS} replica servers (processes); table ${TABLE}: ${options.partitionCount} partitions, replica count ${REPLICA_COUNT}; mutation log with fsync group commit on every replica; primaries: ${primaries}`,
       adapter: { module: new URL('../adapters/petrel.ts', import.meta.url).href, options: { ...adapterOptions } },
-      servers: children.map((child) => ({ name: child.name, pid: child.process.pid ?? 0 })),
+      servers: children.map((child, i) => {
+        const httpPort = httpPorts[i];
+        return { name: child.name, pid: child.process.pid ?? 0, ...(httpPort == null ? {} : { metricsUrl: `http://127.0.0.1:${httpPort}/metrics` }) };
+      }),
       get profiled() {
         return profiled;
       },

@@ -21,6 +21,8 @@ export interface ServerProcess {
   /** e.g. "meta", "replica1", "m0". */
   name: string;
   pid: number;
+  /** Its /metrics endpoint (Petrel's servers), read around each phase for the GC pauses. */
+  metricsUrl?: string;
 }
 
 export interface RunningSystem {

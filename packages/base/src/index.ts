@@ -13,5 +13,5 @@ export { joinPath, baseName, dirName } from './path.js';
 export { isLongRun, propertyParameters, type PropertyParameters } from './testing.js';
 export { runDataDriven, parseDataDriven, type DataDrivenCase } from './datadriven.js';
 export { startWorker } from './worker.js';
-export { Counter, Gauge, Histogram, MetricsRegistry, LATENCY_BUCKETS_SECONDS, startStatusServer, type Labels, type StatusServerOptions } from './metrics.js';
+export { Counter, Gauge, Histogram, MetricsRegistry, GC_PAUSE_BUCKETS_SECONDS, LATENCY_BUCKETS_SECONDS, registerGcPauses, startStatusServer, type Labels, type StatusServerOptions } from './metrics.js';
 export { IdMap } from './id_map.js';

@@ -1,7 +1,7 @@
 /** Prometheus text output, and the status endpoint over real HTTP on 127.0.0.1. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MetricsRegistry, registerEventLoopDelay, startStatusServer } from './metrics.js';
+import { MetricsRegistry, registerEventLoopDelay, registerGcPauses, startStatusServer } from './metrics.js';
 
 test('counters, gauges and histograms print in the Prometheus text format', () => {
   const registry = new MetricsRegistry();
@@ -104,6 +104,27 @@ test('the event-loop delay gauge reports the last window: a 60 ms block shows as
     assert.ok(max !== null, registry.text());
     assert.ok(Number(max[1]) >= 0.05, `maximum ${max[1]} s`);
     assert.match(registry.text(), /petrel_event_loop_delay_seconds\{quantile="0.99"\}/);
+  } finally {
+    stop();
+  }
+});
+
+test('the GC pause histogram counts the collections that allocation causes, by kind', async () => {
+  const registry = new MetricsRegistry();
+  const stop = registerGcPauses(registry);
+  try {
+    const count = (kind: string): number => Number(new RegExp(`petrel_gc_pause_seconds_count\\{kind="${kind}"\\} (\\d+)`).exec(registry.text())?.[1] ?? 0);
+    assert.is(count('minor'), 0, 'nothing observed before any collection');
+    // ~200 MB of short-lived objects: far more than the young generation holds, so it is
+    // collected many times over. Entries arrive after the pause, on a later turn.
+    let kept = 0;
+    for (let i = 0; i < 2_000_000; i++) kept += [i, { i }, `${i}`].length;
+    assert.is(kept, 6_000_000);
+    for (let waited = 0; count('minor') === 0 && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(count('minor') > 0, registry.text());
+    const sum = Number(/petrel_gc_pause_seconds_sum\{kind="minor"\} ([0-9.e-]+)/.exec(registry.text())?.[1]);
+    assert.ok(sum > 0 && sum < 10, `minor pauses sum to ${sum} s`);
+    assert.match(registry.text(), /petrel_gc_pause_seconds_bucket\{kind="major",le="\+Inf"\} \d+/);
   } finally {
     stop();
   }

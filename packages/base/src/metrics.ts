@@ -9,7 +9,7 @@
  * labels; a child per label set is made on first use and kept.
  */
 import { createServer, type Server } from 'node:http';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { PetrelError } from './errors.js';
 
 export type Labels = Readonly<Record<string, string>>;
@@ -198,6 +198,37 @@ export function registerEventLoopDelay(registry: MetricsRegistry, windowMs = 10_
   };
 }
 
+/** Pause buckets in seconds, 0.5 ms to 1 s: collections are short, and the tail is what matters. */
+export const GC_PAUSE_BUCKETS_SECONDS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1];
+
+const GC_KINDS: ReadonlyMap<number, string> = new Map([
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR, 'minor'],
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR, 'major'],
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL, 'incremental'],
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB, 'weakcb'],
+]);
+
+/**
+ * The main thread's garbage-collection pauses, as the histogram
+ * `petrel_gc_pause_seconds{kind="minor"|"major"|"incremental"|"weakcb"}`: each is a stretch in
+ * which the event loop ran nothing else, so a request may wait behind it (a server in a cluster
+ * delays every write it takes part in). Measured with a PerformanceObserver on `gc` entries,
+ * which V8 reports after the pause (a few per second under load: observing costs nothing
+ * measurable). Returns a function that stops the measurement.
+ */
+export function registerGcPauses(registry: MetricsRegistry): () => void {
+  const histogram = registry.histogram('petrel_gc_pause_seconds', "The main thread's garbage-collection pauses, by kind (minor: young generation; major: mark-compact).", GC_PAUSE_BUCKETS_SECONDS);
+  const byKind = new Map([...GC_KINDS].map(([code, kind]) => [code, histogram.child({ kind })]));
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as { detail?: { kind?: number } | null }).detail?.kind;
+      if (kind !== undefined) byKind.get(kind)?.observe(entry.duration / 1000);
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => observer.disconnect();
+}
+
 export class MetricsRegistry {
   private readonly metrics = new Map<string, Metric>();
 
@@ -241,8 +272,8 @@ export interface StatusServerOptions {
 
 /**
  * Serves GET /metrics and GET /health; resolves once listening. Port 0 picks a free port. Every
- * server's metrics include the event loop's delay (registerEventLoopDelay), measured while the
- * status server runs.
+ * server's metrics include the event loop's delay (registerEventLoopDelay) and the garbage
+ * collector's pauses (registerGcPauses), measured while the status server runs.
  */
 export async function startStatusServer(options: StatusServerOptions): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
@@ -267,12 +298,14 @@ export async function startStatusServer(options: StatusServerOptions): Promise<{
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
   const stopEventLoopDelay = registerEventLoopDelay(options.registry);
+  const stopGcPauses = registerGcPauses(options.registry);
   const address = server.address();
   return {
     port: typeof address === 'object' && address !== null ? address.port : options.port,
     close: () =>
       new Promise<void>((resolve) => {
         stopEventLoopDelay();
+        stopGcPauses();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
