@@ -83,6 +83,12 @@ function sumOps(samples: readonly Sample[], ops: readonly string[], outcome?: st
   return sum;
 }
 
+/** The share of the interval spent in garbage-collection pauses (petrel_gc_pause_seconds). */
+function gcPause(delta: readonly Sample[], seconds: number): string {
+  const paused = sumOf(delta, 'petrel_gc_pause_seconds_sum');
+  return paused === undefined ? '-' : `${formatNumber((100 * paused) / seconds)}%`;
+}
+
 export const serverStat: Command = {
   name: 'server_stat',
   group: 'status',
@@ -95,7 +101,8 @@ export const serverStat: Command = {
     'ttl, multi_get, count, batch get), writes (set, multi_set, del, multi_del, incr, check_and_*),',
     'scans, refused or failed requests, the p99 (an upper bound from histogram buckets) and mean',
     'latency over the interval, replicas, SSTable and memtable bytes, flushes, compactions and the',
-    'block cache hit ratio since start. Meta servers: requests per second and errors. Pegasus also',
+    'block cache hit ratio since start, and the share of the interval the server\'s main thread spent',
+    'in garbage-collection pauses. Meta servers: requests per second and errors. Pegasus also',
     'shows per-server CPU, memory and disk numbers; Petrel servers do not export them.',
   ],
   examples: ['server_stat', 'server_stat -t replica-server -i 5000'],
@@ -142,11 +149,12 @@ export const serverStat: Command = {
         sumOf(now, 'petrel_lsm_flushes') ?? 0,
         sumOf(now, 'petrel_lsm_compactions') ?? 0,
         hits + misses === 0 ? '-' : `${formatNumber((100 * hits) / (hits + misses))}%`,
+        gcPause(delta, seconds),
       ]);
     });
     const right = (count: number) => ['left' as const, ...Array.from({ length: count - 1 }, () => 'right' as const)];
     if (replicaRows.length > 0) {
-      const headers = ['replica_server', 'read_qps', 'write_qps', 'scan_qps', 'error_qps', 'p99_ms', 'mean_ms', 'pri/sec', 'sstables', 'memtables', 'flushes', 'compactions', 'cache_hit'];
+      const headers = ['replica_server', 'read_qps', 'write_qps', 'scan_qps', 'error_qps', 'p99_ms', 'mean_ms', 'pri/sec', 'sstables', 'memtables', 'flushes', 'compactions', 'cache_hit', 'gc_pause'];
       context.lines(formatTable(headers, replicaRows, right(headers.length)));
     }
     if (metaRows.length > 0) {
