@@ -213,8 +213,8 @@ const GC_KINDS: ReadonlyMap<number, string> = new Map([
  * `petrel_gc_pause_seconds{kind="minor"|"major"|"incremental"|"weakcb"}`: each is a stretch in
  * which the event loop ran nothing else, so a request may wait behind it (a server in a cluster
  * delays every write it takes part in). Measured with a PerformanceObserver on `gc` entries,
- * which V8 reports after the pause (a few per second under load: observing costs nothing
- * measurable). Returns a function that stops the measurement.
+ * which Node reports after the pause (one entry per collection: a few a second under load).
+ * Returns a function that stops the measurement.
  */
 export function registerGcPauses(registry: MetricsRegistry): () => void {
   const histogram = registry.histogram('petrel_gc_pause_seconds', "The main thread's garbage-collection pauses, by kind (minor: young generation; major: mark-compact).", GC_PAUSE_BUCKETS_SECONDS);
