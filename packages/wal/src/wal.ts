@@ -556,7 +556,11 @@ export class Wal {
     const from = this.allocatedBytes;
     if (from - segment.writtenBytes >= PREALLOCATE_LOW_BYTES || from >= this.segmentSizeBytes) return;
     const length = Math.min(PREALLOCATE_CHUNK_BYTES, this.segmentSizeBytes - from);
-    const done = (async () => {
+    // The marker is in place before the write starts, and the write clears it when it ends — even
+    // one that fails before its first await.
+    const marker: { from: number; done: Promise<void> } = { from, done: Promise.resolve() };
+    this.zeroWrite = marker;
+    marker.done = (async () => {
       try {
         await file.write(ZEROS.subarray(0, length), from);
       } catch {
@@ -565,7 +569,7 @@ export class Wal {
         this.allocationStopped = true;
         return;
       } finally {
-        this.zeroWrite = undefined;
+        if (this.zeroWrite === marker) this.zeroWrite = undefined;
       }
       this.allocatedBytes = Math.max(this.allocatedBytes, from + length);
       this.counters.preallocatedBytes += length;
@@ -583,7 +587,6 @@ export class Wal {
         },
       );
     })();
-    this.zeroWrite = { from, done };
   }
 
   /** Waits until no background zero write or fsync runs on the active file. */
@@ -599,9 +602,10 @@ export class Wal {
     const previous = this.segments.at(-1);
     await this.settleAllocation();
     if (this.active !== undefined && previous !== undefined) {
-      // With preallocation, always: a zero write that failed part-way (a full disk) may have grown
-      // the file past what its handle knows, and a closed segment must end at its last record.
-      if (this.preallocate || this.active.size() > previous.writtenBytes) await this.active.truncate(previous.writtenBytes);
+      // Always: preallocated zeros lie past the last record, and a zero write that failed part-way
+      // (a full disk) may have grown the file past what its handle knows; a closed segment must end
+      // at its last record. One truncate per segment costs nothing worth a check.
+      await this.active.truncate(previous.writtenBytes);
       await this.active.sync();
       await this.active.close();
       this.active = undefined;
