@@ -5,6 +5,7 @@
  * the three servers delays the writes that reach it meanwhile; this says how much of a phase's
  * tail such pauses can explain.
  */
+import { parseMetricsText, sumOf } from '@petrel/cli';
 
 /** The histogram's cumulative figures at one moment, summed over the kinds (and the major ones). */
 export interface GcReading {
@@ -24,26 +25,17 @@ export interface GcPauses {
   over20Ms: number;
 }
 
-const SAMPLE = /^petrel_gc_pause_seconds_(bucket|sum|count)\{([^}]*)\} (\S+)$/;
-
-/** Reads the histogram out of a /metrics text; null when the server does not export it. */
+/** Reads the histogram out of a /metrics text (the shell's parser); null when the server does not export it. */
 export function parseGcPauses(text: string): GcReading | null {
-  const reading: GcReading = { pauses: 0, pauseSec: 0, major: 0, over20Ms: 0 };
-  let seen = false;
-  for (const line of text.split('\n')) {
-    const match = SAMPLE.exec(line);
-    if (match === null) continue;
-    seen = true;
-    const [, part, labels, raw] = match as unknown as [string, string, string, string];
-    const value = Number(raw);
-    if (part === 'sum') reading.pauseSec += value;
-    else if (part === 'count') {
-      reading.pauses += value;
-      reading.over20Ms += value; // minus those within 0.02 s, below
-      if (labels.includes('kind="major"')) reading.major += value;
-    } else if (labels.includes('le="0.02"')) reading.over20Ms -= value;
-  }
-  return seen ? reading : null;
+  const samples = parseMetricsText(text);
+  const pauses = sumOf(samples, 'petrel_gc_pause_seconds_count');
+  if (pauses === undefined) return null;
+  return {
+    pauses,
+    pauseSec: sumOf(samples, 'petrel_gc_pause_seconds_sum') ?? 0,
+    major: sumOf(samples, 'petrel_gc_pause_seconds_count', { kind: 'major' }) ?? 0,
+    over20Ms: pauses - (sumOf(samples, 'petrel_gc_pause_seconds_bucket', { le: '0.02' }) ?? 0),
+  };
 }
 
 export async function readGcPauses(metricsUrl: string): Promise<GcReading | null> {

@@ -83,12 +83,14 @@ async function phase(
 ): Promise<PhaseResult> {
   const bar = new ProgressBar(label, expectedOperations, expectedMs, options.progress);
   const timelineSamples: [number, number][] = [[0, 0]];
+  // Read over HTTP, outside the phase's time window.
+  const readGc = () => Promise.all(system.servers.map((server) => (server.metricsUrl === undefined ? null : readGcPauses(server.metricsUrl))));
+  const gcBefore = await readGc();
   const loadBefore = loadavg()[0]!;
   const startUs = monotonicUs();
   const startedMs = performance.now();
   const serversBefore = system.servers.map((server) => processCpuMs(server.pid));
   const waitsBefore = system.servers.map((server) => mainThreadWaitMs(server.pid));
-  const gcBefore = await Promise.all(system.servers.map((server) => (server.metricsUrl === undefined ? null : readGcPauses(server.metricsUrl))));
   const machineBefore = machineCpuMs();
   const counter = options.syscalls ? SyscallCounter.start(system.servers.map((server) => server.pid)) : null;
   const reports = await runPhase((completed, errors) => {
@@ -100,8 +102,8 @@ async function phase(
   const waitsAfter = system.servers.map((server) => mainThreadWaitMs(server.pid));
   const machineAfter = machineCpuMs();
   const wallMs = performance.now() - startedMs;
-  const gcAfter = await Promise.all(system.servers.map((server) => (server.metricsUrl === undefined ? null : readGcPauses(server.metricsUrl))));
   const endUs = monotonicUs();
+  const gcAfter = await readGc();
   const syscalls = counter === null ? null : await counter.stop();
   bar.finish();
   const timeline: [number, number][] = [];
