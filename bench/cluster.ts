@@ -26,6 +26,7 @@ import { isPetrelError } from '@petrel/base';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { formatNumber, machine, quick, report, round, table } from './lib/report.js';
+import { describeLatency } from './ycsb/gc_pauses.js';
 import { htmlReport } from './ycsb/html_report.js';
 import { defaultRunOptions, HELP, parseCommandLine } from './ycsb/options.js';
 import { type PhaseResult, runName } from './ycsb/results.js';
@@ -95,6 +96,7 @@ function tail(phase: PhaseResult): Record<string, unknown> {
     ...(phase.overTarget === null ? {} : { overTargetPct: phase.overTarget.pct, overTargetWorstTenthShare: phase.overTarget.worstTenthShare }),
     ...(Object.keys(phase.serverWaitPctByProcess).length === 0 ? {} : { serverMainThreadWaitPct: phase.serverWaitPctByProcess }),
     ...(Object.keys(phase.serverGcByProcess).length === 0 ? {} : { serverGcPauses: phase.serverGcByProcess }),
+    ...(Object.keys(phase.serverLatencyByProcess).length === 0 ? {} : { serverLatencies: phase.serverLatencyByProcess }),
   };
 }
 
@@ -202,6 +204,32 @@ if (tailRows.length > 0) {
   console.log('');
   console.log(`The tail: operations over ${LATENCY_TARGET_MS} ms (from due), the share of them in the worst tenth of the seconds (10%: spread evenly), how long each server's main thread waited for a core, and its garbage-collection pauses (% of the phase, major collections / pauses over ${LATENCY_TARGET_MS} ms):`);
   console.log(table(['system / workload', 'p99 ms', `over ${LATENCY_TARGET_MS} ms`, 'in worst 10% of seconds', 'each server main thread\'s run-queue wait', 'replica GC pauses: % major/>20ms'], tailRows));
+}
+const latencyRows: (string | number)[][] = [];
+for (const run of runs) {
+  for (const phase of run.phases) {
+    const servers = Object.entries(phase.serverLatencyByProcess);
+    if (servers.length === 0 || phase.overTarget === null) continue;
+    const label = phase.targetOpsPerSec === null ? phase.workload : `${phase.workload} @${Math.round(phase.targetOpsPerSec)}/s`;
+    const wallSec = phase.durationSec;
+    for (const [server, latencies] of servers) {
+      latencyRows.push([
+        `${run.system} ${label} ${server}`,
+        describeLatency(latencies.logSyncs, wallSec),
+        describeLatency(latencies.sets, wallSec),
+        describeLatency(latencies.preparesSent, wallSec),
+        describeLatency(latencies.preparesTaken, wallSec),
+        latencies.lsmStallMs === null ? '–' : formatNumber(Math.round(latencies.lsmStallMs)),
+      ]);
+    }
+  }
+}
+if (latencyRows.length > 0) {
+  console.log('');
+  console.log(
+    `Inside the replica servers (from their /metrics; p99 as a bucket bound, ms): each server's mutation-log fsyncs; the sets it served as a primary, from arrival to reply (its log, the secondaries, the commit); the prepares it sent as a primary, from sending to the ack; those it took as a secondary, from arrival to its ack; the time writes waited in its LSMs' write stalls:`,
+  );
+  console.log(table(['system / workload / server', 'log fsyncs', 'sets as primary', 'prepares sent', 'prepares taken', 'LSM stall ms'], latencyRows));
 }
 for (const run of runs) {
   if (run.profile === null) continue;

@@ -4,10 +4,10 @@
  *
  *   node --import tsx bench/ycsb/gc_pauses.test.ts
  */
-import { GC_PAUSE_BUCKETS_SECONDS, MetricsRegistry } from '@petrel/base';
+import { GC_PAUSE_BUCKETS_SECONDS, LATENCY_BUCKETS_SECONDS, MetricsRegistry } from '@petrel/base';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { gcPausesBetween, parseGcPauses } from './gc_pauses.js';
+import { changeOf, gcPausesBetween, latencyBetween, parseGcPauses, SERVER_LATENCY_BOUND_MS } from './gc_pauses.js';
 
 test('pauses, their time, the major ones and those over 20 ms, between two readings', () => {
   const registry = new MetricsRegistry();
@@ -37,6 +37,42 @@ test('a server without the histogram reads as null', () => {
   registry.counter('petrel_other_total', 'something else').inc();
   assert.is(parseGcPauses(registry.text()), null);
   assert.is(parseGcPauses(''), null);
+});
+
+test('a latency histogram over a phase: its count, the p99 bucket bound and the share over 25 ms, for one label', () => {
+  assert.ok(LATENCY_BUCKETS_SECONDS.includes(SERVER_LATENCY_BOUND_MS / 1000), 'the bound is one of the buckets');
+  const registry = new MetricsRegistry();
+  const histogram = registry.histogram('petrel_replica_prepare_seconds', 'prepares');
+  const primary = histogram.child({ side: 'primary' });
+  const secondary = histogram.child({ side: 'secondary' });
+  for (let i = 0; i < 50; i++) primary.observe(0.03); // before the phase: not counted
+  const before = registry.text();
+  for (let i = 0; i < 196; i++) primary.observe(0.003); // bucket ≤ 5 ms
+  primary.observe(0.025); // exactly the bound: not over
+  primary.observe(0.04); // ≤ 50 ms
+  primary.observe(0.2); // ≤ 250 ms
+  primary.observe(0.3); // ≤ 500 ms
+  for (let i = 0; i < 10; i++) secondary.observe(0.9);
+  const after = registry.text();
+  const summary = latencyBetween(before, after, 'petrel_replica_prepare_seconds', SERVER_LATENCY_BOUND_MS, { side: 'primary' });
+  // 200 observations: the 99th percentile (rank 198) is the 2nd slowest but one, in ≤ 50 ms.
+  assert.equal(summary, { count: 200, p99AtMostMs: 50, overPct: 1.5 });
+  const both = latencyBetween(before, after, 'petrel_replica_prepare_seconds', SERVER_LATENCY_BOUND_MS);
+  assert.is(both!.count, 210);
+  assert.is(both!.p99AtMostMs, 1000);
+  assert.is(latencyBetween(before, after, 'petrel_log_sync_seconds', SERVER_LATENCY_BOUND_MS), null);
+  // Nothing observed in the phase: a count of 0, no percentile.
+  assert.equal(latencyBetween(after, after, 'petrel_replica_prepare_seconds', SERVER_LATENCY_BOUND_MS, { side: 'primary' }), { count: 0, p99AtMostMs: null, overPct: 0 });
+});
+
+test("a gauge's change over a phase", () => {
+  let stalled = 120;
+  const registry = new MetricsRegistry();
+  registry.gauge('petrel_lsm_write_stall_ms', 'stalls', () => stalled);
+  const before = registry.text();
+  stalled = 170.5;
+  assert.is(changeOf(before, registry.text(), 'petrel_lsm_write_stall_ms'), 50.5);
+  assert.is(changeOf(before, registry.text(), 'petrel_missing'), null);
 });
 
 test.run();

@@ -5,7 +5,7 @@
  * the three servers delays the writes that reach it meanwhile; this says how much of a phase's
  * tail such pauses can explain.
  */
-import { parseMetricsText, sumOf } from '@petrel/cli';
+import { difference, histogramQuantile, parseMetricsText, sumOf } from '@petrel/cli';
 
 /** The histogram's cumulative figures at one moment, summed over the kinds (and the major ones). */
 export interface GcReading {
@@ -38,10 +38,11 @@ export function parseGcPauses(text: string): GcReading | null {
   };
 }
 
-export async function readGcPauses(metricsUrl: string): Promise<GcReading | null> {
+/** A server's /metrics text, or null when it cannot be read. */
+export async function readMetricsText(metricsUrl: string): Promise<string | null> {
   try {
     const response = await fetch(metricsUrl, { signal: AbortSignal.timeout(2000) });
-    return response.ok ? parseGcPauses(await response.text()) : null;
+    return response.ok ? await response.text() : null;
   } catch {
     return null;
   }
@@ -54,4 +55,63 @@ export function gcPausesBetween(before: GcReading, after: GcReading, wallMs: num
     major: after.major - before.major,
     over20Ms: after.over20Ms - before.over20Ms,
   };
+}
+
+/** What a latency histogram says about a phase: how many it counted, its p99's bucket bound, the share over a bound. */
+export interface HistogramSummary {
+  count: number;
+  /** The upper bound (ms) of the bucket that holds the 99th percentile; null when empty or past the last bound. */
+  p99AtMostMs: number | null;
+  /** Share (%) of the observations above `overMs`, which must be one of the histogram's bounds. */
+  overPct: number;
+}
+
+/**
+ * Histogram `name` (seconds, summed over the series matching `where`) over a phase, from the
+ * /metrics texts read before and after it; null when the server does not export it.
+ */
+export function latencyBetween(beforeText: string, afterText: string, name: string, overMs: number, where?: Readonly<Record<string, string>>): HistogramSummary | null {
+  const after = parseMetricsText(afterText);
+  if (sumOf(after, `${name}_count`, where) === undefined) return null;
+  const change = difference(after, parseMetricsText(beforeText));
+  const count = sumOf(change, `${name}_count`, where) ?? 0;
+  const p99 = histogramQuantile(change, name, 0.99, where);
+  const atMost = sumOf(change, `${name}_bucket`, { ...where, le: String(overMs / 1000) }) ?? 0;
+  return {
+    count,
+    p99AtMostMs: p99 === undefined || p99 === Infinity ? null : Math.round(p99 * 1e6) / 1000,
+    overPct: count === 0 ? 0 : Math.round(((count - atMost) * 1000) / count) / 10,
+  };
+}
+
+/** The bound (ms) the per-server latencies are cut at: a bucket bound of the servers' histograms, near the 20 ms target. */
+export const SERVER_LATENCY_BOUND_MS = 25;
+
+/**
+ * Where a write's time goes on one replica server over a phase: its mutation logs' group fsyncs
+ * (every replica here), the `set`s it served as a primary, from the request's arrival to the
+ * reply (its own log, the secondaries' prepares, the commit), and the prepares' round trips.
+ */
+export interface ServerLatencies {
+  logSyncs: HistogramSummary | null;
+  sets: HistogramSummary | null;
+  /** Prepares this server sent as a primary, from sending to the secondary's ack. */
+  preparesSent: HistogramSummary | null;
+  /** Prepares this server took as a secondary, from arrival to its ack. */
+  preparesTaken: HistogramSummary | null;
+  /** Time writes waited in the LSMs' write stalls here (all replicas, summed), ms; null when not exported. */
+  lsmStallMs: number | null;
+}
+
+/** A gauge or counter's change over a phase (summed over its series); null when either text lacks it. */
+export function changeOf(beforeText: string, afterText: string, name: string): number | null {
+  const before = sumOf(parseMetricsText(beforeText), name);
+  const after = sumOf(parseMetricsText(afterText), name);
+  return before === undefined || after === undefined ? null : after - before;
+}
+
+/** One summary as a short phrase (rate over the phase, the p99's bucket bound, the share over the bound). */
+export function describeLatency(summary: HistogramSummary | null, seconds: number): string {
+  if (summary === null || summary.count === 0) return '–';
+  return `${Math.round(summary.count / seconds).toLocaleString('en-US')}/s, p99 ≤${summary.p99AtMostMs ?? '∞'}, ${summary.overPct}% >${SERVER_LATENCY_BOUND_MS}`;
 }

@@ -9,6 +9,7 @@
  * and, per phase, the operations' latencies, the CPU split, and (with --profile) where the
  * profiled server's main thread spent its time.
  */
+import { describeLatency } from './gc_pauses.js';
 import type { ProfileSummary } from './profile.js';
 import { type PhaseResult, runName } from './results.js';
 import type { SystemRun } from './runner.js';
@@ -270,6 +271,10 @@ export function htmlReport(title: string, meta: Record<string, unknown>, runs: S
       if (waits !== '') body.push(`<p>Server main threads ready to run but waiting for a core, in % of the phase: ${escapeHtml(waits)}</p>`);
       const gc = Object.entries(p.serverGcByProcess).map(([name, g]) => `${name} ${g.pausePct}% (${g.pauses} pauses, ${g.major} major, ${g.over20Ms} over 20 ms)`).join(', ');
       if (gc !== '') body.push(`<p>Server main threads' garbage-collection pauses, in % of the phase: ${escapeHtml(gc)}</p>`);
+      for (const [name, l] of Object.entries(p.serverLatencyByProcess)) {
+        const figures = [`log fsyncs ${describeLatency(l.logSyncs, p.durationSec)}`, `sets as primary ${describeLatency(l.sets, p.durationSec)}`, `prepares sent ${describeLatency(l.preparesSent, p.durationSec)}`, `prepares taken ${describeLatency(l.preparesTaken, p.durationSec)}`];
+        body.push(`<p>Inside ${escapeHtml(name)} (ms, p99 as a bucket bound): ${escapeHtml(figures.join('; '))}${l.lsmStallMs === null ? '' : `; LSM write stalls ${Math.round(l.lsmStallMs)} ms`}</p>`);
+      }
       if (p.syscalls !== null) body.push(`<p>System calls of the servers in the phase (perf): ${escapeHtml(Object.entries(p.syscalls).map(([name, count]) => `${name} ${format(count / p.durationSec)}/s`).join(', '))}</p>`);
       body.push(phaseTable(p));
       if (p.profile !== null) body.push(profileSection(p.profile));

@@ -7,7 +7,7 @@
  * operations completed / wall time of the phase (first worker's start to last worker's end).
  */
 import { Histogram } from './histogram.js';
-import type { GcPauses } from './gc_pauses.js';
+import type { GcPauses, ServerLatencies } from './gc_pauses.js';
 import type { ProfileSummary } from './profile.js';
 import type { SyscallCounts } from './systems/syscall_counter.js';
 import type { Operation } from './workload.js';
@@ -78,6 +78,8 @@ export interface PhaseResult {
   serverWaitPctByProcess: Record<string, number>;
   /** Each server's main-thread GC pauses in the phase (servers with /metrics: Petrel's). */
   serverGcByProcess: Record<string, GcPauses>;
+  /** Each Petrel replica server's log fsyncs and primary `set`s in the phase (from its /metrics). */
+  serverLatencyByProcess: Record<string, ServerLatencies>;
   machineCpuPct: number | null;
   /** The 1-minute load average when the phase began and ended. */
   loadAverage: [number, number];
@@ -134,6 +136,8 @@ export type PhaseContext = Pick<
   serverWaitPctByProcess?: Record<string, number>;
   /** Read by the runner from each server's /metrics before and after the phase. */
   serverGcByProcess?: Record<string, GcPauses>;
+  /** Read by the runner from each server's /metrics before and after the phase. */
+  serverLatencyByProcess?: Record<string, ServerLatencies>;
 };
 
 /** Merges the workers' per-second windows (see PhaseResult.overTarget). */
@@ -220,6 +224,7 @@ export function mergePhase(context: PhaseContext, reports: PhaseReport[]): Phase
     serverCpuPctByProcess: context.serverCpuPctByProcess ?? {},
     serverWaitPctByProcess: context.serverWaitPctByProcess ?? {},
     serverGcByProcess: context.serverGcByProcess ?? {},
+    serverLatencyByProcess: context.serverLatencyByProcess ?? {},
     machineCpuPct: context.machineCpuPct,
     loadAverage: context.loadAverage,
     monotonicUs: context.monotonicUs,

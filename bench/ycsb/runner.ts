@@ -15,7 +15,7 @@ import { guardDirectory, releaseDirectory } from './process_guard.js';
 import { monotonicUs, readProfile, summarizeProfile } from './profile.js';
 import { ProgressBar } from './progress.js';
 import { mergePhase, percentOf, type PhaseResult } from './results.js';
-import { type GcPauses, gcPausesBetween, readGcPauses } from './gc_pauses.js';
+import { changeOf, type GcPauses, gcPausesBetween, latencyBetween, parseGcPauses, readMetricsText, SERVER_LATENCY_BOUND_MS, type ServerLatencies } from './gc_pauses.js';
 import { machineCpuMs, mainThreadWaitMs, processCpuMs } from './systems/process_cpu.js';
 import { perfBinary, SyscallCounter } from './systems/syscall_counter.js';
 import { systemNamed } from './systems/registry.js';
@@ -84,8 +84,8 @@ async function phase(
   const bar = new ProgressBar(label, expectedOperations, expectedMs, options.progress);
   const timelineSamples: [number, number][] = [[0, 0]];
   // Read over HTTP, outside the phase's time window.
-  const readGc = () => Promise.all(system.servers.map((server) => (server.metricsUrl === undefined ? null : readGcPauses(server.metricsUrl))));
-  const gcBefore = await readGc();
+  const readMetrics = () => Promise.all(system.servers.map((server) => (server.metricsUrl === undefined ? null : readMetricsText(server.metricsUrl))));
+  const metricsBefore = await readMetrics();
   const loadBefore = loadavg()[0]!;
   const startUs = monotonicUs();
   const startedMs = performance.now();
@@ -103,7 +103,7 @@ async function phase(
   const machineAfter = machineCpuMs();
   const wallMs = performance.now() - startedMs;
   const endUs = monotonicUs();
-  const gcAfter = await readGc();
+  const metricsAfter = await readMetrics();
   const syscalls = counter === null ? null : await counter.stop();
   bar.finish();
   const timeline: [number, number][] = [];
@@ -126,10 +126,20 @@ async function phase(
     if (before !== null && before !== undefined && after !== null && after !== undefined) serverWaitPctByProcess[system.servers[i]!.name] = percentOf(after - before, wallMs);
   }
   const serverGcByProcess: Record<string, GcPauses> = {};
+  const serverLatencyByProcess: Record<string, ServerLatencies> = {};
   for (let i = 0; i < system.servers.length; i++) {
-    const before = gcBefore[i];
-    const after = gcAfter[i];
-    if (before != null && after != null) serverGcByProcess[system.servers[i]!.name] = gcPausesBetween(before, after, wallMs);
+    const beforeText = metricsBefore[i];
+    const afterText = metricsAfter[i];
+    if (beforeText == null || afterText == null) continue;
+    const name = system.servers[i]!.name;
+    const before = parseGcPauses(beforeText);
+    const after = parseGcPauses(afterText);
+    if (before !== null && after !== null) serverGcByProcess[name] = gcPausesBetween(before, after, wallMs);
+    const logSyncs = latencyBetween(beforeText, afterText, 'petrel_log_sync_seconds', SERVER_LATENCY_BOUND_MS);
+    const sets = latencyBetween(beforeText, afterText, 'petrel_replica_request_seconds', SERVER_LATENCY_BOUND_MS, { op: 'set' });
+    const preparesSent = latencyBetween(beforeText, afterText, 'petrel_replica_prepare_seconds', SERVER_LATENCY_BOUND_MS, { side: 'primary' });
+    const preparesTaken = latencyBetween(beforeText, afterText, 'petrel_replica_prepare_seconds', SERVER_LATENCY_BOUND_MS, { side: 'secondary' });
+    if (logSyncs !== null || sets !== null) serverLatencyByProcess[name] = { logSyncs, sets, preparesSent, preparesTaken, lsmStallMs: changeOf(beforeText, afterText, 'petrel_lsm_write_stall_ms') };
   }
   return mergePhase(
     {
@@ -140,6 +150,7 @@ async function phase(
       serverCpuPctByProcess,
       serverWaitPctByProcess,
       serverGcByProcess,
+      serverLatencyByProcess,
       machineCpuPct: machineBefore === null || machineAfter === null ? null : percentOf(machineAfter.busy - machineBefore.busy, wallMs),
       loadAverage: [Math.round(loadBefore * 100) / 100, Math.round(loadavg()[0]! * 100) / 100],
       monotonicUs: [startUs, endUs],

@@ -129,6 +129,10 @@ test('garbage, truncation, unknown types, oversize frames and absent partitions:
     assert.match(metrics, /petrel_replica_partitions\{role="primary"\} \d+/);
     assert.match(metrics, /petrel_lsm_bytes \d+/);
     assert.match(all, /petrel_log_syncs [1-9]\d*/);
+    assert.match(all, /petrel_log_sync_seconds_count [1-9]\d*/);
+    // Replica count 3: the sets were prepared on two secondaries each.
+    assert.match(all, /petrel_replica_prepare_seconds_count\{side="primary"\} [1-9]\d*/);
+    assert.match(all, /petrel_replica_prepare_seconds_count\{side="secondary"\} [1-9]\d*/);
     assert.match(all, /petrel_log_bytes_written [1-9]\d*/);
     assert.match(metrics, /petrel_gc_pause_seconds_count\{kind="major"\} \d+/);
     const health = (await (await fetch(`http://127.0.0.1:${server.httpPort}/health`)).json()) as { healthy: boolean; lease: boolean };

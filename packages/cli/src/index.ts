@@ -6,4 +6,4 @@ export { tokenizeLine, type Token } from './shell/tokenizer.js';
 export { escapeBytes, quoteBytes } from './shell/escape.js';
 export { formatTable, formatPairs } from './shell/format.js';
 export { COMMANDS as SHELL_COMMANDS, commandNames as shellCommandNames } from './shell/command_table.js';
-export { parseMetricsText, sumOf, type Sample as MetricSample } from './shell/metrics_text.js';
+export { difference, histogramQuantile, parseMetricsText, sumOf, type Sample as MetricSample } from './shell/metrics_text.js';

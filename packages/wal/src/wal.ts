@@ -58,6 +58,11 @@ export interface WalOptions {
    * write and fsync; appends that outrun them grow the file as they would without preallocation.
    */
   preallocate?: boolean;
+  /**
+   * Called after each group's `fdatasync` with how long it took, in seconds (not for the
+   * background syncs of preallocated zeros) — for a server's latency metrics.
+   */
+  onSync?: (seconds: number) => void;
 }
 
 export interface WalRecord {
@@ -142,6 +147,7 @@ export class Wal {
   private readonly maxPendingBytes: number;
   private readonly maxGroupBytes: number;
   private readonly preallocate: boolean;
+  private readonly onSync: ((seconds: number) => void) | undefined;
 
   private segments: Segment[] = [];
   private active: VfsFile | undefined;
@@ -177,6 +183,7 @@ export class Wal {
     this.maxPendingBytes = options.maxPendingBytes ?? 64 * MiB;
     this.maxGroupBytes = options.maxGroupBytes ?? 4 * MiB;
     this.preallocate = options.preallocate ?? this.durability === 'fsync';
+    this.onSync = options.onSync;
     assert(this.segmentSizeBytes > SEGMENT_HEADER_BYTES, 'segment size too small');
     assert(this.maxPendingBytes >= this.maxGroupBytes, 'maxPendingBytes must be at least maxGroupBytes');
     if (!(this.maxRecordSizeBytes > 0 && this.maxRecordSizeBytes <= 0xffffffff - RECORD_HEADER_BYTES)) {
@@ -532,8 +539,10 @@ export class Wal {
       from = to;
     }
     if (this.durability === 'fsync') {
+      const started = this.onSync === undefined ? 0 : performance.now();
       await (this.active as VfsFile).sync();
       this.counters.syncs++;
+      if (this.onSync !== undefined) this.onSync((performance.now() - started) / 1000);
       // A background fsync of the same file failed meanwhile: what this one covered is unknown.
       if (this.failure !== undefined) throw this.failure;
       if (needDirSync) await this.vfs.syncDir(this.dir);

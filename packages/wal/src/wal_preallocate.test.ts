@@ -133,4 +133,29 @@ test('a background fsync that fails stops the log, as an append fsync would', as
   await wal.close();
 });
 
+test('onSync hears each group fsync with its duration, and not the background syncs of zeros', async () => {
+  const mem = new MemVfs({ seed: 7 });
+  let slow = false;
+  const vfs = hookedVfs(mem, {
+    beforeSync: () => {
+      if (!slow) return;
+      // Slow fsyncs from here on: the observer must see their length (a busy wait, MemVfs syncs at once).
+      const until = performance.now() + 15;
+      while (performance.now() < until);
+    },
+  });
+  const heard: number[] = [];
+  const wal = await Wal.open({ vfs, dir: DIR, segmentSizeBytes: 64 * 1024, preallocate: true, onSync: (seconds) => heard.push(seconds) });
+  const before = wal.stats().syncs;
+  for (let index = 1; index <= 40; index++) await wal.append({ index, data: Buffer.alloc(3000, index) });
+  slow = true;
+  await wal.append({ index: 41, data: Buffer.from('slow') });
+  const groups = wal.stats().syncs - before;
+  assert.is(heard.length, groups, 'one call per group fsync');
+  assert.ok(wal.stats().preallocatedBytes > 0, 'zeros were written and synced in the background too');
+  assert.ok(heard.every((seconds) => seconds >= 0 && seconds < 1));
+  assert.ok((heard.at(-1) as number) >= 0.014, `the slow fsync took ${heard.at(-1)} s`);
+  await wal.close();
+});
+
 test.run();

@@ -68,6 +68,7 @@ function lsmOf(store: ReplicaStore): Db {
   return (store.app.engine as unknown as { db: Db }).db;
 }
 import { encodeMutation, mergeWrites, ReplicaStore } from './replica_store.js';
+import { PrepareTiming } from './prepare_timing.js';
 import { parsePolicy, Throttle, type TablePolicy } from './table_policies.js';
 
 export interface ReplicaServerOptions {
@@ -157,6 +158,12 @@ export class ReplicaServer {
   private readonly metrics = new MetricsRegistry();
   private readonly requestsTotal = this.metrics.counter('petrel_replica_requests_total', 'Client requests by operation and outcome.');
   private readonly latency = this.metrics.histogram('petrel_replica_request_seconds', 'Client request latency in seconds, by operation.');
+  private readonly logSyncs = this.metrics.histogram('petrel_log_sync_seconds', "The mutation logs' group fsyncs (all replicas here): how long each took, in seconds.");
+  private readonly logSyncChild = this.logSyncs.child();
+  private readonly prepareTiming = new PrepareTiming(
+    this.metrics.histogram('petrel_replica_prepare_seconds', "A prepare's round trip: side=primary from sending it to a secondary until its ack; side=secondary from its arrival until the ack is sent."),
+  );
+  private readonly observeLogSync = (seconds: number): void => this.logSyncChild.observe(seconds);
   /** Metric children by operation (and outcome): label keys are built once, not per request. */
   private readonly requestCounters = new Map<string, Map<string, { inc(): void }>>();
   private readonly latencyChildren = new Map<string, { observe(value: number): void }>();
@@ -288,7 +295,7 @@ export class ReplicaServer {
     if (open !== undefined) return Promise.resolve(open);
     let opening = this.opening.get(gpid);
     if (opening === undefined) {
-      opening = ReplicaStore.open({ vfs: this.vfs, dir: joinPath(this.replicasDir, gpid), gpid, envs: this.tables.get(tableIdOf(gpid))?.envs ?? {} }).then((store) => {
+      opening = ReplicaStore.open({ vfs: this.vfs, dir: joinPath(this.replicasDir, gpid), gpid, envs: this.tables.get(tableIdOf(gpid))?.envs ?? {}, onLogSync: this.observeLogSync }).then((store) => {
         this.stores.set(gpid, store);
         const table = this.tables.get(tableIdOf(gpid));
         if (table !== undefined) this.maybeCompact(store, table.policy);
@@ -674,6 +681,7 @@ export class ReplicaServer {
       this.answerWrite(message.requestId, message.result, message.refusal);
       return;
     }
+    this.prepareTiming.sending(to, message);
     this.sendToPeer(to, encodeClusterMessage(CLUSTER_TYPE_IDS.replicaMessage, 0, message));
   }
 
@@ -745,7 +753,9 @@ export class ReplicaServer {
       if (envelope.typeId === CLUSTER_TYPE_IDS.replicaMessage) {
         if (peer.name === undefined) throw new PetrelError('INVALID_ARGUMENT', 'a replica server must say hello first');
         if (TRACE) this.log(`TRACE ${this.address} <- ${peer.name}: ${describeMessage(envelope.body as unknown as PacificaMessage)}`);
-        this.input({ type: 'message', now: this.clock.nowMs(), from: peer.name, message: envelope.body as unknown as PacificaMessage });
+        const message = envelope.body as unknown as PacificaMessage;
+        this.prepareTiming.receiving(peer.name, message);
+        this.input({ type: 'message', now: this.clock.nowMs(), from: peer.name, message });
       } else if (envelope.typeId === CLUSTER_TYPE_IDS.fetchFileChunk) {
         void this.serveChunk(peer, envelope.requestId, envelope.body);
       } else {

@@ -40,6 +40,8 @@ export interface ReplicaStoreOptions {
   dir: string;
   gpid: Gpid;
   envs: Record<string, string>;
+  /** Told how long each of the mutation log's group fsyncs took (seconds). */
+  onLogSync?: (seconds: number) => void;
 }
 
 export class ReplicaStore {
@@ -72,7 +74,7 @@ export class ReplicaStore {
     let wal: Wal | undefined;
     try {
       const app = new StorageApp(engine, { envs: options.envs });
-      wal = await Wal.open({ vfs, dir: joinPath(dir, 'log'), durability: 'fsync' });
+      wal = await Wal.open({ vfs, dir: joinPath(dir, 'log'), durability: 'fsync', ...(options.onLogSync === undefined ? {} : { onSync: options.onLogSync }) });
       const entries: LogEntry[] = [];
       for await (const record of wal.readFrom(wal.firstIndex)) {
         const value = decodeValue(record.data) as Record<string, PlainValue>;
