@@ -220,6 +220,7 @@ for (const run of runs) {
         describeLatency(latencies.preparesSent, wallSec),
         describeLatency(latencies.preparesTaken, wallSec),
         latencies.lsmStallMs === null ? '–' : formatNumber(Math.round(latencies.lsmStallMs)),
+        latencies.eventLoopDelayMs === null ? '–' : `${latencies.eventLoopDelayMs.p99} / ${latencies.eventLoopDelayMs.max}`,
       ]);
     }
   }
@@ -227,9 +228,9 @@ for (const run of runs) {
 if (latencyRows.length > 0) {
   console.log('');
   console.log(
-    `Inside the replica servers (from their /metrics; p99 as a bucket bound, ms): each server's mutation-log fsyncs; the sets it served as a primary, from arrival to reply (its log, the secondaries, the commit); the prepares it sent as a primary, from sending to the ack; those it took as a secondary, from arrival to its ack; the time writes waited in its LSMs' write stalls:`,
+    `Inside the replica servers (from their /metrics; p99 as a bucket bound, ms): each server's mutation-log fsyncs; the sets it served as a primary, from arrival to reply (its log, the secondaries, the commit); the prepares it sent as a primary, from sending to the ack; those it took as a secondary, from arrival to its ack; the time writes waited in its LSMs' write stalls; its event loop's delay (how late its timers ran) over the phase's last 10 s:`,
   );
-  console.log(table(['system / workload / server', 'log fsyncs', 'sets as primary', 'prepares sent', 'prepares taken', 'LSM stall ms'], latencyRows));
+  console.log(table(['system / workload / server', 'log fsyncs', 'sets as primary', 'prepares sent', 'prepares taken', 'LSM stall ms', 'loop delay p99 / max ms'], latencyRows));
 }
 for (const run of runs) {
   if (run.profile === null) continue;

@@ -7,7 +7,7 @@
 import { GC_PAUSE_BUCKETS_SECONDS, LATENCY_BUCKETS_SECONDS, MetricsRegistry } from '@petrel/base';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { changeOf, gcPausesBetween, latencyBetween, parseGcPauses, SERVER_LATENCY_BOUND_MS } from './gc_pauses.js';
+import { changeOf, eventLoopDelay, gcPausesBetween, latencyBetween, parseGcPauses, SERVER_LATENCY_BOUND_MS } from './gc_pauses.js';
 
 test('pauses, their time, the major ones and those over 20 ms, between two readings', () => {
   const registry = new MetricsRegistry();
@@ -73,6 +73,17 @@ test("a gauge's change over a phase", () => {
   stalled = 170.5;
   assert.is(changeOf(before, registry.text(), 'petrel_lsm_write_stall_ms'), 50.5);
   assert.is(changeOf(before, registry.text(), 'petrel_missing'), null);
+});
+
+test('the event-loop delay gauge, p99 and max in ms', () => {
+  const registry = new MetricsRegistry();
+  assert.is(eventLoopDelay(registry.text()), null);
+  registry.gauge('petrel_event_loop_delay_seconds', 'delay', () => [
+    [{ quantile: '0.5' }, 0.0101],
+    [{ quantile: '0.99' }, 0.01234],
+    [{ quantile: '1' }, 0.0456],
+  ]);
+  assert.equal(eventLoopDelay(registry.text()), { p99: 12.3, max: 45.6 });
 });
 
 test.run();

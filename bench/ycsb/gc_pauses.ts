@@ -101,6 +101,19 @@ export interface ServerLatencies {
   preparesTaken: HistogramSummary | null;
   /** Time writes waited in the LSMs' write stalls here (all replicas, summed), ms; null when not exported. */
   lsmStallMs: number | null;
+  /**
+   * How late the server's event loop ran its timers over the last 10 s of the phase (its gauge
+   * `petrel_event_loop_delay_seconds`, read right after the phase), p99 and max in ms.
+   */
+  eventLoopDelayMs: { p99: number; max: number } | null;
+}
+
+/** The event-loop delay gauge's p99 and max (ms) in a /metrics text; null when absent. */
+export function eventLoopDelay(text: string): { p99: number; max: number } | null {
+  const samples = parseMetricsText(text);
+  const p99 = sumOf(samples, 'petrel_event_loop_delay_seconds', { quantile: '0.99' });
+  const max = sumOf(samples, 'petrel_event_loop_delay_seconds', { quantile: '1' });
+  return p99 === undefined || max === undefined ? null : { p99: Math.round(p99 * 10_000) / 10, max: Math.round(max * 10_000) / 10 };
 }
 
 /** A gauge or counter's change over a phase (summed over its series); null when either text lacks it. */

@@ -15,7 +15,7 @@ import { guardDirectory, releaseDirectory } from './process_guard.js';
 import { monotonicUs, readProfile, summarizeProfile } from './profile.js';
 import { ProgressBar } from './progress.js';
 import { mergePhase, percentOf, type PhaseResult } from './results.js';
-import { changeOf, type GcPauses, gcPausesBetween, latencyBetween, parseGcPauses, readMetricsText, SERVER_LATENCY_BOUND_MS, type ServerLatencies } from './gc_pauses.js';
+import { changeOf, eventLoopDelay, type GcPauses, gcPausesBetween, latencyBetween, parseGcPauses, readMetricsText, SERVER_LATENCY_BOUND_MS, type ServerLatencies } from './gc_pauses.js';
 import { machineCpuMs, mainThreadWaitMs, processCpuMs } from './systems/process_cpu.js';
 import { perfBinary, SyscallCounter } from './systems/syscall_counter.js';
 import { systemNamed } from './systems/registry.js';
@@ -139,7 +139,7 @@ async function phase(
     const sets = latencyBetween(beforeText, afterText, 'petrel_replica_request_seconds', SERVER_LATENCY_BOUND_MS, { op: 'set' });
     const preparesSent = latencyBetween(beforeText, afterText, 'petrel_replica_prepare_seconds', SERVER_LATENCY_BOUND_MS, { side: 'primary' });
     const preparesTaken = latencyBetween(beforeText, afterText, 'petrel_replica_prepare_seconds', SERVER_LATENCY_BOUND_MS, { side: 'secondary' });
-    if (logSyncs !== null || sets !== null) serverLatencyByProcess[name] = { logSyncs, sets, preparesSent, preparesTaken, lsmStallMs: changeOf(beforeText, afterText, 'petrel_lsm_write_stall_ms') };
+    if (logSyncs !== null || sets !== null) serverLatencyByProcess[name] = { logSyncs, sets, preparesSent, preparesTaken, lsmStallMs: changeOf(beforeText, afterText, 'petrel_lsm_write_stall_ms'), eventLoopDelayMs: eventLoopDelay(afterText) };
   }
   return mergePhase(
     {
