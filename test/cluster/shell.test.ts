@@ -207,7 +207,7 @@ test('every command through a script on stdin, each output checked', async () =>
     ['ls -a', /^ +\d+ +dropped +shell_copy +2 +3 +0 +\d{4}-\d\d-\d\d [\d:]+Z +\d{4}-/m, /^ +\d+ +available +shell_t /m, '2 tables'],
     ['server_info', /^role +address +alive +healthy +status_endpoint +details$/m, new RegExp(`^meta-server +${cluster!.meta.address.replaceAll('.', '\\.')} +leader +true +127\\.0\\.0\\.1:\\d+ +leader `, 'm'), ...replicaAddresses.map((address) => new RegExp(`^replica-server +${address.replaceAll('.', '\\.')} +ALIVE +true +127\\.0\\.0\\.1:\\d+ +lease valid`, 'm'))],
     ['server_info -t replica-server', lineCount(/^replica-server /, 3), not('meta-server')],
-    ['server_stat -i 300', /^replica_server +read_qps +write_qps +scan_qps +error_qps +p99_ms +mean_ms +pri\/sec +sstables +memtables +flushes +compactions +cache_hit +gc_pause$/m, lineCount(/^127\.0\.0\.1:\d+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +/, 4), /^meta_server +request_qps +error_qps +tables +alive_nodes +healthy_partitions$/m, /rates over 0\.\d s/],
+    ['server_stat -i 300', /^replica_server +read_qps +write_qps +scan_qps +error_qps +p99_ms +mean_ms +pri\/sec +sstables +memtables +flushes +compactions +cache_hit +gc_pause +sync_p99_ms +prepare_p99_ms$/m, lineCount(/^127\.0\.0\.1:\d+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +/, 4), /^meta_server +request_qps +error_qps +tables +alive_nodes +healthy_partitions$/m, /rates over 0\.\d s/],
     ['app_stat -i 300', /^app_name +app_id +partitions +healthy +unhealthy +mutations +mutations_per_s$/m, /^shell_t +\d+ +4 +4 +0 +\d+ +[\d.]+$/m, 'from 3 replica servers'],
     ['app_stat -a shell_t -i 200', /^pidx +primary +secondaries +applied_decree +mutations_per_s$/m, lineCount(/^ +[0-3] +127\.0\.0\.1:\d+ +2 +\d+ +[\d.]+$/, 4)],
     ['exit'],

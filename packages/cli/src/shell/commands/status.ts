@@ -83,6 +83,12 @@ function sumOps(samples: readonly Sample[], ops: readonly string[], outcome?: st
   return sum;
 }
 
+/** A histogram's p99 over the interval in ms, as an upper bound from its buckets ('-' when nothing was observed). */
+function p99Ms(delta: readonly Sample[], name: string, where?: Readonly<Record<string, string>>): string {
+  const p99 = histogramQuantile(delta, name, 0.99, where);
+  return p99 === undefined ? '-' : p99 === Infinity ? '>max' : formatNumber(p99 * 1000);
+}
+
 /** The share of the interval spent in garbage-collection pauses (petrel_gc_pause_seconds). */
 function gcPause(delta: readonly Sample[], seconds: number): string {
   const paused = sumOf(delta, 'petrel_gc_pause_seconds_sum');
@@ -101,9 +107,11 @@ export const serverStat: Command = {
     'ttl, multi_get, count, batch get), writes (set, multi_set, del, multi_del, incr, check_and_*),',
     'scans, refused or failed requests, the p99 (an upper bound from histogram buckets) and mean',
     'latency over the interval, replicas, SSTable and memtable bytes, flushes, compactions and the',
-    'block cache hit ratio since start, and the share of the interval the server\'s main thread spent',
-    'in garbage-collection pauses. Meta servers: requests per second and errors. Pegasus also',
-    'shows per-server CPU, memory and disk numbers; Petrel servers do not export them.',
+    'block cache hit ratio since start, the share of the interval the server\'s main thread spent',
+    'in garbage-collection pauses, the p99 of its mutation logs\' fsyncs, and the p99 of the prepares',
+    'it sent as a primary, from sending to the secondary\'s ack. Meta servers: requests per second',
+    'and errors. Pegasus also shows per-server CPU, memory and disk numbers; Petrel servers do not',
+    'export them.',
   ],
   examples: ['server_stat', 'server_stat -t replica-server -i 5000'],
   async run(context, args) {
@@ -150,11 +158,13 @@ export const serverStat: Command = {
         sumOf(now, 'petrel_lsm_compactions') ?? 0,
         hits + misses === 0 ? '-' : `${formatNumber((100 * hits) / (hits + misses))}%`,
         gcPause(delta, seconds),
+        p99Ms(delta, 'petrel_log_sync_seconds'),
+        p99Ms(delta, 'petrel_replica_prepare_seconds', { side: 'primary' }),
       ]);
     });
     const right = (count: number) => ['left' as const, ...Array.from({ length: count - 1 }, () => 'right' as const)];
     if (replicaRows.length > 0) {
-      const headers = ['replica_server', 'read_qps', 'write_qps', 'scan_qps', 'error_qps', 'p99_ms', 'mean_ms', 'pri/sec', 'sstables', 'memtables', 'flushes', 'compactions', 'cache_hit', 'gc_pause'];
+      const headers = ['replica_server', 'read_qps', 'write_qps', 'scan_qps', 'error_qps', 'p99_ms', 'mean_ms', 'pri/sec', 'sstables', 'memtables', 'flushes', 'compactions', 'cache_hit', 'gc_pause', 'sync_p99_ms', 'prepare_p99_ms'];
       context.lines(formatTable(headers, replicaRows, right(headers.length)));
     }
     if (metaRows.length > 0) {
