@@ -26,7 +26,7 @@ import { isPetrelError } from '@petrel/base';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { formatNumber, machine, quick, report, round, table } from './lib/report.js';
-import { describeLatency } from './ycsb/gc_pauses.js';
+import { describeLatency } from './ycsb/server_metrics.js';
 import { htmlReport } from './ycsb/html_report.js';
 import { defaultRunOptions, HELP, parseCommandLine } from './ycsb/options.js';
 import { type PhaseResult, runName } from './ycsb/results.js';

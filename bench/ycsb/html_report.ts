@@ -9,7 +9,7 @@
  * and, per phase, the operations' latencies, the CPU split, and (with --profile) where the
  * profiled server's main thread spent its time.
  */
-import { describeLatency } from './gc_pauses.js';
+import { describeLatency } from './server_metrics.js';
 import type { ProfileSummary } from './profile.js';
 import { type PhaseResult, runName } from './results.js';
 import type { SystemRun } from './runner.js';

@@ -7,7 +7,7 @@
  * operations completed / wall time of the phase (first worker's start to last worker's end).
  */
 import { Histogram } from './histogram.js';
-import type { GcPauses, ServerLatencies } from './gc_pauses.js';
+import type { GcPauses, ServerLatencies } from './server_metrics.js';
 import type { ProfileSummary } from './profile.js';
 import type { SyscallCounts } from './systems/syscall_counter.js';
 import type { Operation } from './workload.js';
@@ -78,7 +78,7 @@ export interface PhaseResult {
   serverWaitPctByProcess: Record<string, number>;
   /** Each server's main-thread GC pauses in the phase (servers with /metrics: Petrel's). */
   serverGcByProcess: Record<string, GcPauses>;
-  /** Each Petrel replica server's log fsyncs and primary `set`s in the phase (from its /metrics). */
+  /** Where a write's time went on each Petrel replica server in the phase (from its /metrics; ServerLatencies). */
   serverLatencyByProcess: Record<string, ServerLatencies>;
   machineCpuPct: number | null;
   /** The 1-minute load average when the phase began and ended. */

@@ -15,7 +15,7 @@ import { guardDirectory, releaseDirectory } from './process_guard.js';
 import { monotonicUs, readProfile, summarizeProfile } from './profile.js';
 import { ProgressBar } from './progress.js';
 import { mergePhase, percentOf, type PhaseResult } from './results.js';
-import { changeOf, eventLoopDelay, type GcPauses, gcPausesBetween, latencyBetween, parseGcPauses, readMetricsText, SERVER_LATENCY_BOUND_MS, type ServerLatencies } from './gc_pauses.js';
+import { changeOf, eventLoopDelay, type GcPauses, gcPausesBetween, latencyBetween, parseGcPauses, readMetricsText, SERVER_LATENCY_BOUND_MS, type ServerLatencies } from './server_metrics.js';
 import { machineCpuMs, mainThreadWaitMs, processCpuMs } from './systems/process_cpu.js';
 import { perfBinary, SyscallCounter } from './systems/syscall_counter.js';
 import { systemNamed } from './systems/registry.js';

@@ -1,13 +1,13 @@
 /**
- * The bench reads Petrel servers' GC pauses out of /metrics text as @petrel/base writes it: a
- * registry with the histogram, observed by hand, parsed and differenced.
+ * The bench reads Petrel servers' GC pauses, latency histograms and gauges out of /metrics text as
+ * @petrel/base writes it: a registry with the metrics, observed by hand, parsed and differenced.
  *
- *   node --import tsx bench/ycsb/gc_pauses.test.ts
+ *   node --import tsx bench/ycsb/server_metrics.test.ts
  */
 import { GC_PAUSE_BUCKETS_SECONDS, LATENCY_BUCKETS_SECONDS, MetricsRegistry } from '@petrel/base';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { changeOf, eventLoopDelay, gcPausesBetween, latencyBetween, parseGcPauses, SERVER_LATENCY_BOUND_MS } from './gc_pauses.js';
+import { changeOf, eventLoopDelay, gcPausesBetween, latencyBetween, parseGcPauses, SERVER_LATENCY_BOUND_MS } from './server_metrics.js';
 
 test('pauses, their time, the major ones and those over 20 ms, between two readings', () => {
   const registry = new MetricsRegistry();

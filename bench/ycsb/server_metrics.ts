@@ -1,9 +1,13 @@
 /**
- * The garbage-collection pauses of a Petrel server over a phase, from its /metrics
- * (`petrel_gc_pause_seconds{kind}`, a histogram of the main thread's pauses): a reading before and
- * one after, and their difference. Every write waits for all its replicas, so a pause on any of
- * the three servers delays the writes that reach it meanwhile; this says how much of a phase's
- * tail such pauses can explain.
+ * What a Petrel server's /metrics say about a phase: a reading before it and one after, and their
+ * difference.
+ *
+ * - The garbage-collection pauses of its main thread (`petrel_gc_pause_seconds{kind}`). Every
+ *   write waits for all its replicas, so a pause on any of the three servers delays the writes
+ *   that reach it meanwhile; this says how much of a phase's tail such pauses can explain.
+ * - Where a write's time goes on a replica server: its logs' fsyncs, the sets it served as a
+ *   primary, the prepares' round trips and the secondaries' part of them, the LSM's write stalls,
+ *   and its event loop's delay (ServerLatencies).
  */
 import { difference, histogramQuantile, parseMetricsText, sumOf } from '@petrel/cli';
 
