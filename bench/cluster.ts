@@ -26,7 +26,7 @@ import { isPetrelError } from '@petrel/base';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { formatNumber, machine, quick, report, round, table } from './lib/report.js';
-import { describeLatency } from './ycsb/server_metrics.js';
+import { describeServerLatencies, SERVER_LATENCY_FIGURES } from './ycsb/server_metrics.js';
 import { htmlReport } from './ycsb/html_report.js';
 import { defaultRunOptions, HELP, parseCommandLine } from './ycsb/options.js';
 import { type PhaseResult, runName } from './ycsb/results.js';
@@ -215,10 +215,7 @@ for (const run of runs) {
     for (const [server, latencies] of servers) {
       latencyRows.push([
         `${run.system} ${label} ${server}`,
-        describeLatency(latencies.logSyncs, wallSec),
-        describeLatency(latencies.sets, wallSec),
-        describeLatency(latencies.preparesSent, wallSec),
-        describeLatency(latencies.preparesTaken, wallSec),
+        ...describeServerLatencies(latencies, wallSec).map(([, text]) => text),
         latencies.lsmStallMs === null ? '–' : formatNumber(Math.round(latencies.lsmStallMs)),
         latencies.eventLoopDelayMs === null ? '–' : `${latencies.eventLoopDelayMs.p99} / ${latencies.eventLoopDelayMs.max}`,
       ]);
@@ -230,7 +227,7 @@ if (latencyRows.length > 0) {
   console.log(
     `Inside the replica servers (from their /metrics; p99 as a bucket bound, ms): each server's mutation-log fsyncs; the sets it served as a primary, from arrival to reply (its log, the secondaries, the commit); the prepares it sent as a primary, from sending to the ack; those it took as a secondary, from arrival to its ack; the time writes waited in its LSMs' write stalls; its event loop's delay (how late its timers ran) over the phase's last 10 s:`,
   );
-  console.log(table(['system / workload / server', 'log fsyncs', 'sets as primary', 'prepares sent', 'prepares taken', 'LSM stall ms', 'loop delay p99 / max ms'], latencyRows));
+  console.log(table(['system / workload / server', ...SERVER_LATENCY_FIGURES.map(([label]) => label), 'LSM stall ms', 'loop delay p99 / max ms'], latencyRows));
 }
 for (const run of runs) {
   if (run.profile === null) continue;

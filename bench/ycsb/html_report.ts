@@ -9,7 +9,7 @@
  * and, per phase, the operations' latencies, the CPU split, and (with --profile) where the
  * profiled server's main thread spent its time.
  */
-import { describeLatency } from './server_metrics.js';
+import { describeServerLatencies } from './server_metrics.js';
 import type { ProfileSummary } from './profile.js';
 import { type PhaseResult, runName } from './results.js';
 import type { SystemRun } from './runner.js';
@@ -272,7 +272,7 @@ export function htmlReport(title: string, meta: Record<string, unknown>, runs: S
       const gc = Object.entries(p.serverGcByProcess).map(([name, g]) => `${name} ${g.pausePct}% (${g.pauses} pauses, ${g.major} major, ${g.over20Ms} over 20 ms)`).join(', ');
       if (gc !== '') body.push(`<p>Server main threads' garbage-collection pauses, in % of the phase: ${escapeHtml(gc)}</p>`);
       for (const [name, l] of Object.entries(p.serverLatencyByProcess)) {
-        const figures = [`log fsyncs ${describeLatency(l.logSyncs, p.durationSec)}`, `sets as primary ${describeLatency(l.sets, p.durationSec)}`, `prepares sent ${describeLatency(l.preparesSent, p.durationSec)}`, `prepares taken ${describeLatency(l.preparesTaken, p.durationSec)}`];
+        const figures = describeServerLatencies(l, p.durationSec).map(([what, text]) => `${what} ${text}`);
         body.push(`<p>Inside ${escapeHtml(name)} (ms, p99 as a bucket bound): ${escapeHtml(figures.join('; '))}${l.lsmStallMs === null ? '' : `; LSM write stalls ${Math.round(l.lsmStallMs)} ms`}${l.eventLoopDelayMs === null ? '' : `; event-loop delay over the last 10 s p99 ${l.eventLoopDelayMs.p99} ms, max ${l.eventLoopDelayMs.max} ms`}</p>`);
       }
       if (p.syscalls !== null) body.push(`<p>System calls of the servers in the phase (perf): ${escapeHtml(Object.entries(p.syscalls).map(([name, count]) => `${name} ${format(count / p.durationSec)}/s`).join(', '))}</p>`);

@@ -15,7 +15,7 @@ import { guardDirectory, releaseDirectory } from './process_guard.js';
 import { monotonicUs, readProfile, summarizeProfile } from './profile.js';
 import { ProgressBar } from './progress.js';
 import { mergePhase, percentOf, type PhaseResult } from './results.js';
-import { changeOf, eventLoopDelay, type GcPauses, gcPausesBetween, latencyBetween, parseGcPauses, readMetricsText, SERVER_LATENCY_BOUND_MS, type ServerLatencies } from './server_metrics.js';
+import { type GcPauses, gcPausesBetween, parseGcPauses, phaseReadings, readMetricsText, type ServerLatencies, serverLatencies } from './server_metrics.js';
 import { machineCpuMs, mainThreadWaitMs, processCpuMs } from './systems/process_cpu.js';
 import { perfBinary, SyscallCounter } from './systems/syscall_counter.js';
 import { systemNamed } from './systems/registry.js';
@@ -132,14 +132,12 @@ async function phase(
     const afterText = metricsAfter[i];
     if (beforeText == null || afterText == null) continue;
     const name = system.servers[i]!.name;
-    const before = parseGcPauses(beforeText);
-    const after = parseGcPauses(afterText);
+    const readings = phaseReadings(beforeText, afterText);
+    const before = parseGcPauses(readings.before);
+    const after = parseGcPauses(readings.after);
     if (before !== null && after !== null) serverGcByProcess[name] = gcPausesBetween(before, after, wallMs);
-    const logSyncs = latencyBetween(beforeText, afterText, 'petrel_log_sync_seconds', SERVER_LATENCY_BOUND_MS);
-    const sets = latencyBetween(beforeText, afterText, 'petrel_replica_request_seconds', SERVER_LATENCY_BOUND_MS, { op: 'set' });
-    const preparesSent = latencyBetween(beforeText, afterText, 'petrel_replica_prepare_seconds', SERVER_LATENCY_BOUND_MS, { side: 'primary' });
-    const preparesTaken = latencyBetween(beforeText, afterText, 'petrel_replica_prepare_seconds', SERVER_LATENCY_BOUND_MS, { side: 'secondary' });
-    if (logSyncs !== null || sets !== null) serverLatencyByProcess[name] = { logSyncs, sets, preparesSent, preparesTaken, lsmStallMs: changeOf(beforeText, afterText, 'petrel_lsm_write_stall_ms'), eventLoopDelayMs: eventLoopDelay(afterText) };
+    const latencies = serverLatencies(readings);
+    if (latencies !== null) serverLatencyByProcess[name] = latencies;
   }
   return mergePhase(
     {

@@ -9,7 +9,7 @@
  *   primary, the prepares' round trips and the secondaries' part of them, the LSM's write stalls,
  *   and its event loop's delay (ServerLatencies).
  */
-import { difference, histogramQuantile, parseMetricsText, sumOf } from '@petrel/cli';
+import { difference, histogramQuantile, type MetricSample, parseMetricsText, sumOf } from '@petrel/cli';
 
 /** The histogram's cumulative figures at one moment, summed over the kinds (and the major ones). */
 export interface GcReading {
@@ -29,9 +29,8 @@ export interface GcPauses {
   over20Ms: number;
 }
 
-/** Reads the histogram out of a /metrics text (the shell's parser); null when the server does not export it. */
-export function parseGcPauses(text: string): GcReading | null {
-  const samples = parseMetricsText(text);
+/** Reads the histogram out of a parsed /metrics reading; null when the server does not export it. */
+export function parseGcPauses(samples: readonly MetricSample[]): GcReading | null {
   const pauses = sumOf(samples, 'petrel_gc_pause_seconds_count');
   if (pauses === undefined) return null;
   return {
@@ -70,15 +69,28 @@ export interface HistogramSummary {
   overPct: number;
 }
 
-/**
- * Histogram `name` (seconds, summed over the series matching `where`) over a phase, from the
- * /metrics texts read before and after it; null when the server does not export it.
- */
-export function latencyBetween(beforeText: string, afterText: string, name: string, overMs: number, where?: Readonly<Record<string, string>>): HistogramSummary | null {
+/** A server's /metrics read before and after a phase, each parsed once, and their difference. */
+export interface PhaseReadings {
+  before: readonly MetricSample[];
+  after: readonly MetricSample[];
+  /** after − before, sample by sample (what the counters, histograms and gauges did in the phase). */
+  change: readonly MetricSample[];
+}
+
+export function phaseReadings(beforeText: string, afterText: string): PhaseReadings {
+  const before = parseMetricsText(beforeText);
   const after = parseMetricsText(afterText);
-  if (sumOf(after, `${name}_count`, where) === undefined) return null;
-  const change = difference(after, parseMetricsText(beforeText));
-  const count = sumOf(change, `${name}_count`, where) ?? 0;
+  return { before, after, change: difference(after, before) };
+}
+
+/**
+ * Histogram `name` (seconds, summed over the series matching `where`) over a phase; null when the
+ * server does not export it.
+ */
+export function latencyBetween(readings: PhaseReadings, name: string, overMs: number, where?: Readonly<Record<string, string>>): HistogramSummary | null {
+  const { change } = readings;
+  const count = sumOf(change, `${name}_count`, where);
+  if (count === undefined) return null;
   const p99 = histogramQuantile(change, name, 0.99, where);
   const atMost = sumOf(change, `${name}_bucket`, { ...where, le: String(overMs / 1000) }) ?? 0;
   return {
@@ -112,23 +124,43 @@ export interface ServerLatencies {
   eventLoopDelayMs: { p99: number; max: number } | null;
 }
 
-/** The event-loop delay gauge's p99 and max (ms) in a /metrics text; null when absent. */
-export function eventLoopDelay(text: string): { p99: number; max: number } | null {
-  const samples = parseMetricsText(text);
+/** Where a write's time went on a replica server in the phase; null for a server without these metrics (not a replica server). */
+export function serverLatencies(readings: PhaseReadings): ServerLatencies | null {
+  const logSyncs = latencyBetween(readings, 'petrel_log_sync_seconds', SERVER_LATENCY_BOUND_MS);
+  const sets = latencyBetween(readings, 'petrel_replica_request_seconds', SERVER_LATENCY_BOUND_MS, { op: 'set' });
+  if (logSyncs === null && sets === null) return null;
+  return {
+    logSyncs,
+    sets,
+    preparesSent: latencyBetween(readings, 'petrel_replica_prepare_seconds', SERVER_LATENCY_BOUND_MS, { side: 'primary' }),
+    preparesTaken: latencyBetween(readings, 'petrel_replica_prepare_seconds', SERVER_LATENCY_BOUND_MS, { side: 'secondary' }),
+    lsmStallMs: sumOf(readings.change, 'petrel_lsm_write_stall_ms') ?? null,
+    eventLoopDelayMs: eventLoopDelay(readings.after),
+  };
+}
+
+/** The event-loop delay gauge's p99 and max (ms) in a parsed /metrics reading; null when absent. */
+export function eventLoopDelay(samples: readonly MetricSample[]): { p99: number; max: number } | null {
   const p99 = sumOf(samples, 'petrel_event_loop_delay_seconds', { quantile: '0.99' });
   const max = sumOf(samples, 'petrel_event_loop_delay_seconds', { quantile: '1' });
   return p99 === undefined || max === undefined ? null : { p99: Math.round(p99 * 10_000) / 10, max: Math.round(max * 10_000) / 10 };
-}
-
-/** A gauge or counter's change over a phase (summed over its series); null when either text lacks it. */
-export function changeOf(beforeText: string, afterText: string, name: string): number | null {
-  const before = sumOf(parseMetricsText(beforeText), name);
-  const after = sumOf(parseMetricsText(afterText), name);
-  return before === undefined || after === undefined ? null : after - before;
 }
 
 /** One summary as a short phrase (rate over the phase, the p99's bucket bound, the share over the bound). */
 export function describeLatency(summary: HistogramSummary | null, seconds: number): string {
   if (summary === null || summary.count === 0) return '–';
   return `${Math.round(summary.count / seconds).toLocaleString('en-US')}/s, p99 ≤${summary.p99AtMostMs ?? '∞'}, ${summary.overPct}% >${SERVER_LATENCY_BOUND_MS}`;
+}
+
+/** The four latency figures of a server, with the labels the reports give them, in their order. */
+export const SERVER_LATENCY_FIGURES: readonly (readonly [label: string, key: 'logSyncs' | 'sets' | 'preparesSent' | 'preparesTaken'])[] = [
+  ['log fsyncs', 'logSyncs'],
+  ['sets as primary', 'sets'],
+  ['prepares sent', 'preparesSent'],
+  ['prepares taken', 'preparesTaken'],
+];
+
+/** The four figures of a server as (label, phrase) pairs. */
+export function describeServerLatencies(latencies: ServerLatencies, seconds: number): [string, string][] {
+  return SERVER_LATENCY_FIGURES.map(([label, key]) => [label, describeLatency(latencies[key], seconds)]);
 }

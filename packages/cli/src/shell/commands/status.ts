@@ -139,7 +139,6 @@ export const serverStat: Command = {
       const ok = sumOf(delta, 'petrel_replica_requests_total', { outcome: 'ok' }) ?? 0;
       const latencyCount = sumOf(delta, 'petrel_replica_request_seconds_count') ?? 0;
       const latencySum = sumOf(delta, 'petrel_replica_request_seconds_sum') ?? 0;
-      const p99 = histogramQuantile(delta, 'petrel_replica_request_seconds', 0.99);
       const roles = groupBy(now, 'petrel_replica_partitions', 'role');
       const hits = sumOf(now, 'petrel_block_cache_hits') ?? 0;
       const misses = sumOf(now, 'petrel_block_cache_misses') ?? 0;
@@ -149,7 +148,7 @@ export const serverStat: Command = {
         formatNumber(sumOps(delta, WRITE_OPS) / seconds),
         formatNumber(sumOps(delta, ['scan']) / seconds),
         formatNumber((all - ok) / seconds),
-        p99 === undefined ? '-' : p99 === Infinity ? '>max' : formatNumber(p99 * 1000),
+        p99Ms(delta, 'petrel_replica_request_seconds'),
         latencyCount === 0 ? '-' : formatNumber((latencySum / latencyCount) * 1000),
         `${roles.get('primary') ?? 0}/${roles.get('secondary') ?? 0}`,
         formatBytes(sumOf(now, 'petrel_lsm_bytes') ?? 0),
