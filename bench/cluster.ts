@@ -19,7 +19,8 @@
  *
  * --quick: workloads A, B, C, F; 5,000 records; 1.5 s per workload: within a minute for all three.
  * Full: A, B, C, F, D, E; 100,000 records; 15 s per workload, each run again at 50% of the
- * throughput it reached, to report p99 latency at that load.
+ * throughput it reached, to report p99 latency at that load. `--slo-p99 MS` adds a search for the
+ * highest rate whose p99 stays under MS (ycsb/slo_search.ts) and its Petrel / peer ratios.
  */
 import { writeFileSync } from 'node:fs';
 import { isPetrelError } from '@petrel/base';
@@ -65,7 +66,7 @@ function fullSpeed(run: SystemRun | undefined, workload: string, nth = 0): Phase
 /** The `nth` open-loop run of `workload`, at the fraction of its peak. */
 function throttled(run: SystemRun | undefined, workload: string, nth = 0): PhaseResult | undefined {
   if (options.targetOpsPerSec > 0) return undefined;
-  return run?.phases.filter((phase) => phase.workload === workload && phase.targetOpsPerSec !== null)[nth];
+  return run?.phases.filter((phase) => phase.workload === workload && phase.targetOpsPerSec !== null && !phase.sloProbe)[nth];
 }
 function figures(phase: PhaseResult, atFraction: PhaseResult | undefined): Record<string, unknown> {
   return {
@@ -117,6 +118,7 @@ const petrel = runs.find((run) => run.system === 'petrel' && run.status === 'ran
 const peers = runs.filter((run) => run.system !== 'petrel' && run.status === 'ran');
 const workloads: Record<string, unknown> = {};
 const ratioRows: (string | number)[][] = [];
+const sloRows: (string | number)[][] = [];
 const comparisonRows: (string | number)[][] = [];
 const fractionLabel = `p99 ms at ${Math.round(options.fractionOfPeak * 100)}% of peak: from due / from sent`;
 const timesSeen = new Map<string, number>();
@@ -129,11 +131,25 @@ for (const workload of options.workloads) {
   const ownAtFraction = throttled(petrel, workload, nth);
   const ratioVs: Record<string, number> = {};
   const bySystem: Record<string, unknown> = {};
+  const ownSlo = petrel?.slo[letter];
+  const sloRatioVs: Record<string, number | null> = {};
   for (const run of runs) {
     const phase = fullSpeed(run, workload, nth);
     if (phase === undefined) continue;
     const atFraction = throttled(run, workload, nth);
-    bySystem[run.system] = figures(phase, atFraction);
+    const slo = run.slo[letter];
+    bySystem[run.system] = { ...figures(phase, atFraction), ...(slo === undefined ? {} : { atP99Bound: slo }) };
+    if (slo !== undefined) {
+      // A peer that met the bound at no rate probed: no ratio (null), said so in the table.
+      if (run !== petrel && ownSlo?.opsPerSec != null) sloRatioVs[run.system] = slo.opsPerSec === null ? null : round(ownSlo.opsPerSec / slo.opsPerSec, 3);
+      sloRows.push([
+        `${letter} ${run.system}`,
+        slo.opsPerSec === null ? `none ≥ ${formatNumber(slo.probes.at(-1)?.targetOpsPerSec ?? NaN)}` : slo.opsPerSec,
+        slo.fractionOfPeak === null ? '–' : `${Math.round(slo.fractionOfPeak * 100)}%`,
+        slo.p99Ms ?? '–',
+        slo.probes.map((probe) => `${formatNumber(probe.targetOpsPerSec)}:${formatNumber(probe.p99Ms)}${probe.met ? '✓' : '✗'}`).join(' '),
+      ]);
+    }
     if (options.targetOpsPerSec === 0 && run !== petrel && own !== undefined && phase.opsPerSec > 0) ratioVs[run.system] = round(own.opsPerSec / phase.opsPerSec, 3);
     comparisonRows.push([
       `${letter} ${run.system}`,
@@ -152,6 +168,7 @@ for (const workload of options.workloads) {
     p99MsAtFractionOfPeak: own ? (ownAtFraction?.overall.p99Ms ?? null) : null,
     p99MsAtFractionOfPeakFromSend: own ? (ownAtFraction?.overallService?.p99Ms ?? null) : null,
     ratioVs,
+    ...(ownSlo === undefined ? {} : { p99BoundMs: ownSlo.p99BoundMs, opsPerSecAtP99Bound: ownSlo.opsPerSec === null ? null : round(ownSlo.opsPerSec, 1), ratioVsAtP99Bound: sloRatioVs }),
     systems: bySystem,
   };
   if (own) ratioRows.push([letter, ...peers.map((peer) => (ratioVs[peer.system] === undefined ? '–' : `${ratioVs[peer.system]!.toFixed(2)}×`))]);
@@ -166,6 +183,13 @@ if (ratioRows.length > 0 && peers.length > 0) {
   console.log(table(['Petrel ops/s ÷', ...peers.map((peer) => peer.system)], ratioRows));
 } else {
   console.log(petrel ? 'no Petrel / peer ratios: no peer ran' : 'no Petrel / peer ratios: Petrel did not run');
+}
+if (sloRows.length > 0) {
+  console.log('');
+  console.log(
+    `The highest rate with p99 (from due) ≤ ${options.sloP99Ms} ms, no errors and the clients keeping up: probes halve from half the peak until one meets it, then bisect (ycsb/slo_search.ts); each probe as target ops/s:p99 ms, ✓ met:`,
+  );
+  console.log(table(['workload / system', `ops/s with p99 ≤ ${options.sloP99Ms} ms`, 'of its peak', 'p99 ms there', 'probes'], sloRows));
 }
 const syscallRows: (string | number)[][] = [];
 for (const run of runs) {

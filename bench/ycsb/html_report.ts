@@ -154,6 +154,7 @@ function labelPhases(run: SystemRun): Map<string, PhaseResult> {
   const lastFullSpeed = new Map<string, string>();
   for (const phase of run.phases) {
     const { workload } = phase;
+    if (phase.sloProbe) continue; // in the p99 search's own section (sloSection)
     if (phase.targetOpsPerSec === null) {
       const nth = (fullSpeedRuns.get(workload) ?? 0) + 1;
       fullSpeedRuns.set(workload, nth);
@@ -190,6 +191,33 @@ function profileSection(profile: ProfileSummary): string {
     `<table><tr><th>top functions by self time</th><th>self %</th><th>total %</th></tr>${rows(profile.topSelf)}</table>`,
     `<table><tr><th>Petrel functions by total time</th><th>self %</th><th>total %</th></tr>${rows(profile.topTotal)}</table>`,
   ].join('\n');
+}
+
+/** With --slo-p99: each system's highest rate under the p99 bound, per workload, with every probe. */
+function sloSection(ran: SystemRun[]): string[] {
+  const workloads = [...new Set(ran.flatMap((run) => Object.keys(run.slo)))];
+  if (workloads.length === 0) return [];
+  const bound = ran.flatMap((run) => Object.values(run.slo))[0]!.p99BoundMs;
+  const systems = ran.map((run) => run.system);
+  const body: string[] = [];
+  body.push(`<h2>Throughput with p99 ≤ ${format(bound)} ms</h2>`);
+  body.push(
+    `<p>After each full-speed run the bench ran the workload again at fixed rates, halving from half the peak until the p99 (from due) was at most ${format(bound)} ms with no errors and the clients keeping up, then bisecting; the highest rate that met it, and every probe (✓ met, ✗ not).</p>`,
+  );
+  body.push('<table><tr><th>workload</th><th>system</th><th>ops/s with p99 ≤ bound</th><th>of its peak</th><th>p99 there, ms</th><th>probes: target ops/s, p99 ms</th></tr>');
+  for (const workload of workloads) {
+    for (const run of ran) {
+      const outcome = run.slo[workload];
+      if (outcome === undefined) continue;
+      const probes = outcome.probes.map((probe) => `${format(probe.targetOpsPerSec)} ${format(probe.p99Ms)}${probe.met ? ' ✓' : ' ✗'}`).join(', ');
+      const fraction = outcome.fractionOfPeak === null ? '–' : `${Math.round(outcome.fractionOfPeak * 100)}%`;
+      body.push(`<tr><td>${escapeHtml(workload)}</td><td>${escapeHtml(run.system)}</td><td>${format(outcome.opsPerSec)}</td><td>${fraction}</td><td>${format(outcome.p99Ms)}</td><td>${escapeHtml(probes)}</td></tr>`);
+    }
+  }
+  body.push('</table>');
+  const bySystem = new Map(ran.map((run) => [run.system, run.slo]));
+  body.push(barChart(`Throughput with p99 ≤ ${format(bound)} ms`, workloads, systems, (w, s) => bySystem.get(s)?.[w]?.opsPerSec ?? null));
+  return body;
 }
 
 export function htmlReport(title: string, meta: Record<string, unknown>, runs: SystemRun[]): string {
@@ -237,6 +265,7 @@ export function htmlReport(title: string, meta: Record<string, unknown>, runs: S
     body.push('</table>');
   }
   body.push(barChart('Throughput at full speed', fullSpeedLabels, systems, (w, s) => peakOf(s, w)?.opsPerSec ?? null));
+  body.push(...sloSection(ran));
   for (const label of labels) {
     body.push(`<h2>Workload ${escapeHtml(label)}</h2>`);
     const series = (pick: (p: PhaseResult) => [number, number][]) =>

@@ -13,6 +13,8 @@
  *   --hash-key-digits N           hex digits of the key in the hash key (default 2: 256 hash keys)
  *   --target OPS                  run every workload at this fixed total throughput
  *   --at-peak-fraction F          after each workload, run it again at F × its measured throughput
+ *   --slo-p99 MS                  then search for the highest rate whose p99 (from due) is at
+ *                                 most MS, up to 6 runs a workload (ycsb/slo_search.ts)
  *   --partitions N                Petrel: partitions of the table (default 8)
  *   --seed N                      seed of every random choice
  *   --data-dir PATH               where the servers' temporary data directories go
@@ -41,7 +43,7 @@ export interface CommandLine {
 
 export const HELP = `options: --systems a,b --workloads A,B,... --records N --operations N | --duration S
   --value-size BYTES --clients N --in-flight N --distribution zipfian|uniform --hash-key-digits N
-  --target OPS --at-peak-fraction F --partitions N --seed N --data-dir PATH --profile [DIR]
+  --target OPS --at-peak-fraction F --slo-p99 MS --partitions N --seed N --data-dir PATH --profile [DIR]
   --syscalls --name NAME --no-progress --quick
 systems: ${Object.keys(SYSTEMS).join(', ')} (default: petrel, redis, etcd)`;
 
@@ -113,6 +115,9 @@ export function parseCommandLine(argv: string[], defaults: RunOptions): CommandL
         run.fractionOfPeak = positiveNumber(flag, value(), true);
         if (run.fractionOfPeak > 1) throw new PetrelError('INVALID_ARGUMENT', '--at-peak-fraction must be at most 1');
         break;
+      case '--slo-p99':
+        run.sloP99Ms = positiveNumber(flag, value(), true);
+        break;
       case '--partitions':
         run.partitionCount = Math.floor(positiveNumber(flag, value()));
         break;
@@ -160,6 +165,7 @@ export function defaultRunOptions(quick: boolean): RunOptions {
     seed: 1,
     targetOpsPerSec: 0,
     fractionOfPeak: quick ? 0 : 0.5,
+    sloP99Ms: 0,
     partitionCount: 8,
     dataRoot: join(REPOSITORY, '.tmp'),
     profileDir: null,

@@ -33,6 +33,8 @@ export interface PhaseResult {
   distribution: string;
   /** The fixed target of a throttled phase (ops/s, all clients), or null at full speed. */
   targetOpsPerSec: number | null;
+  /** A run at a rate chosen by the search for the highest rate under a p99 bound (slo_search.ts). */
+  sloProbe: boolean;
   clients: number;
   inFlightPerClient: number;
   durationSec: number;
@@ -130,6 +132,8 @@ export type PhaseContext = Pick<
   PhaseResult,
   'system' | 'workload' | 'distribution' | 'targetOpsPerSec' | 'clients' | 'inFlightPerClient' | 'timeline' | 'machineCpuPct' | 'loadAverage' | 'monotonicUs' | 'syscalls'
 > & {
+  /** Default false. */
+  sloProbe?: boolean;
   /** Measured by the runner over its own view of the phase, in % of one core. */
   serverCpuPctByProcess: Record<string, number> | null;
   /** Measured by the runner: each server main thread's run-queue wait, in % of the phase. */
@@ -206,6 +210,7 @@ export function mergePhase(context: PhaseContext, reports: PhaseReport[]): Phase
     workload: context.workload,
     distribution: context.distribution,
     targetOpsPerSec: context.targetOpsPerSec,
+    sloProbe: context.sloProbe ?? false,
     clients: context.clients,
     inFlightPerClient: context.inFlightPerClient,
     durationSec: Math.round(seconds * 1000) / 1000,

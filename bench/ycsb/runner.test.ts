@@ -77,6 +77,33 @@ test('a workload named twice gets its own sections and ratios in the HTML report
   }
 });
 
+test('--slo-p99: the 50% rerun is the first probe, the search runs more, and the outcome is the highest rate that met the bound', async () => {
+  const dataRoot = mkdtempSync(join(tmpdir(), 'ycsb-runner-test-'));
+  try {
+    // In-process Map: every probe's p99 is far under 1 s, so each meets and the search bisects up
+    // towards the peak until it is within 1.2× of it (50% → 71% → 84%).
+    const options = { ...defaultRunOptions(true), workloads: ['C'], recordCount: 200, durationSec: 0, operationCount: 600, clients: 1, inFlight: 4, fractionOfPeak: 0.5, sloP99Ms: 1000, dataRoot, progress: false };
+    const run = await runSystem('memory', options, () => {});
+    assert.is(run.status, 'ran', run.reason ?? '');
+    const [peak, half, ...probes] = run.phases;
+    assert.ok(peak!.targetOpsPerSec === null && !half!.sloProbe && probes.length > 0 && probes.every((phase) => phase.sloProbe));
+    const outcome = run.slo.C!;
+    assert.ok(outcome !== undefined, 'an outcome for C');
+    assert.is(outcome.probes.length, 1 + probes.length);
+    assert.is(outcome.probes[0]!.targetOpsPerSec, half!.targetOpsPerSec);
+    const met = outcome.probes.filter((probe) => probe.met);
+    // The clients may fall behind a rate near the peak (a probe not met); those that met bound the outcome.
+    assert.ok(met.length > 0);
+    assert.is(outcome.targetOpsPerSec, Math.max(...met.map((probe) => probe.targetOpsPerSec)));
+    assert.ok(outcome.targetOpsPerSec! > half!.targetOpsPerSec! || !outcome.probes[1]!.met, 'bisected above the 50% probe');
+    const html = htmlReport('test', { options }, [run]);
+    assert.ok(html.includes('Throughput with p99 ≤ 1,000 ms'));
+    assert.not.ok(html.includes('(p99 search)'), 'probes stay out of the per-workload sections');
+  } finally {
+    rmSync(dataRoot, { recursive: true, force: true });
+  }
+});
+
 test('merging the workers\' seconds: the share over the target, and how much of it the worst tenth of the seconds holds', () => {
   const report = (windows: PhaseReport['windows']): PhaseReport => {
     const histogram = new Histogram();

@@ -14,10 +14,11 @@ import { ClientPool } from './client_pool.js';
 import { guardDirectory, releaseDirectory } from './process_guard.js';
 import { monotonicUs, readProfile, summarizeProfile } from './profile.js';
 import { ProgressBar } from './progress.js';
-import { mergePhase, percentOf, type PhaseResult } from './results.js';
+import { mergePhase, percentOf, type PhaseResult, runName } from './results.js';
 import { type GcPauses, gcPausesBetween, parseGcPauses, phaseReadings, readMetricsText, type ServerLatencies, serverLatencies } from './server_metrics.js';
 import { machineCpuMs, mainThreadWaitMs, processCpuMs } from './systems/process_cpu.js';
 import { perfBinary, SyscallCounter } from './systems/syscall_counter.js';
+import { DEFAULT_SLO_SEARCH, nextSloRate, probeOf, type SloOutcome, type SloProbe, sloOutcome } from './slo_search.js';
 import { systemNamed } from './systems/registry.js';
 import type { RunningSystem } from './systems/system.js';
 import { workload as workloadNamed, type WorkloadSpec } from './workload.js';
@@ -42,6 +43,11 @@ export interface RunOptions {
   targetOpsPerSec: number;
   /** After each full-speed phase, run it again at this fraction of the throughput it reached; 0: off. */
   fractionOfPeak: number;
+  /**
+   * After each full-speed phase (and its run at a fraction of the peak), search for the highest
+   * rate whose p99 from due is at most this many ms (slo_search.ts); 0: off.
+   */
+  sloP99Ms: number;
   /** Petrel: partitions of the benchmark table. */
   partitionCount: number;
   /** Where the servers' temporary data directories go. */
@@ -65,6 +71,8 @@ export interface SystemRun {
   phases: PhaseResult[];
   /** The CPU profile written (with --profile), and of which server. */
   profile: { server: string; file: string } | null;
+  /** With --slo-p99: per workload run (A, or A#2 for its second run), the highest rate under the bound. */
+  slo: Record<string, SloOutcome>;
 }
 
 const TIMELINE_INTERVAL_MS = 500;
@@ -76,7 +84,7 @@ async function phase(
   pool: ClientPool,
   system: RunningSystem,
   options: RunOptions,
-  context: { system: string; workload: string; distribution: string; targetOpsPerSec: number | null },
+  context: { system: string; workload: string; distribution: string; targetOpsPerSec: number | null; sloProbe?: boolean },
   expectedOperations: number,
   expectedMs: number,
   runPhase: (onProgress: (completed: number, errors: number) => void) => Promise<PhaseReport[]>,
@@ -162,9 +170,9 @@ function shares(total: number, parts: number, index: number): number {
   return Math.floor(total / parts) + (index < total % parts ? 1 : 0);
 }
 
-async function runWorkload(pool: ClientPool, system: RunningSystem, name: string, spec: WorkloadSpec, options: RunOptions, targetOpsPerSec: number, log: Log): Promise<PhaseResult> {
+async function runWorkload(pool: ClientPool, system: RunningSystem, name: string, spec: WorkloadSpec, options: RunOptions, targetOpsPerSec: number, log: Log, sloProbe = false): Promise<PhaseResult> {
   const throttled = targetOpsPerSec > 0;
-  const label = `${name.padEnd(6)} ${spec.name}${throttled ? ` @${Math.round(targetOpsPerSec)}/s` : ''}`;
+  const label = `${name.padEnd(6)} ${spec.name}${throttled ? ` @${Math.round(targetOpsPerSec)}/s` : ''}${sloProbe ? ' (p99 search)' : ''}`;
   const insertShare = spec.proportions.insert;
   // YCSB sizes the zipfian over the loaded records plus 2 × the inserts expected; a timed phase
   // has no operation count, so it allows for inserting as many records as were loaded.
@@ -176,7 +184,7 @@ async function runWorkload(pool: ClientPool, system: RunningSystem, name: string
     pool,
     system,
     options,
-    { system: name, workload: spec.name, distribution: spec.requestDistribution, targetOpsPerSec: throttled ? targetOpsPerSec : null },
+    { system: name, workload: spec.name, distribution: spec.requestDistribution, targetOpsPerSec: throttled ? targetOpsPerSec : null, sloProbe },
     options.operationCount,
     options.durationSec * 1000,
     (onProgress) =>
@@ -249,7 +257,7 @@ function fail(active: Active, error: unknown, log: Log): void {
 /** Starts system `name` and its client workers and loads the records; a plain SystemRun when it was skipped or failed. */
 async function prepare(name: string, options: RunOptions, log: Log): Promise<Active | SystemRun> {
   const system = systemNamed(name);
-  const run: SystemRun = { system: name, status: 'ran', reason: null, description: null, load: null, phases: [], profile: null };
+  const run: SystemRun = { system: name, status: 'ran', reason: null, description: null, load: null, phases: [], profile: null, slo: {} };
   const unavailable = await system.unavailableReason();
   if (unavailable !== null) {
     log(`skipping ${name}: ${unavailable}`);
@@ -303,14 +311,35 @@ export async function runSystems(names: readonly string[], options: RunOptions, 
         runs.push(prepared);
       }
     }
+    const timesSeen = new Map<string, number>();
     for (const letter of options.workloads) {
       const spec = workloadNamed(letter, options.distribution);
+      const nth = (timesSeen.get(letter) ?? 0) + 1;
+      timesSeen.set(letter, nth);
       for (const system of [...active]) {
         try {
-          const measured = await runWorkload(system.pool!, system.running!, system.run.system, spec, options, options.targetOpsPerSec, log);
+          const run = (rate: number, sloProbe = false) => runWorkload(system.pool!, system.running!, system.run.system, spec, options, rate, log, sloProbe);
+          const measured = await run(options.targetOpsPerSec);
           system.run.phases.push(measured);
-          if (options.fractionOfPeak > 0 && options.targetOpsPerSec === 0) {
-            system.run.phases.push(await runWorkload(system.pool!, system.running!, system.run.system, spec, options, measured.opsPerSec * options.fractionOfPeak, log));
+          if (options.targetOpsPerSec > 0) continue;
+          const probes: SloProbe[] = [];
+          const search = { ...DEFAULT_SLO_SEARCH, p99Ms: options.sloP99Ms };
+          const probe = (phase: PhaseResult) =>
+            probes.push(probeOf({ targetOpsPerSec: phase.targetOpsPerSec ?? 0, opsPerSec: phase.opsPerSec, p99Ms: phase.overall.p99Ms, p99MsFromSend: phase.overallService?.p99Ms ?? null, errors: phase.errors }, search));
+          if (options.fractionOfPeak > 0) {
+            const atFraction = await run(measured.opsPerSec * options.fractionOfPeak);
+            system.run.phases.push(atFraction);
+            probe(atFraction);
+          }
+          if (options.sloP99Ms > 0) {
+            for (let rate = nextSloRate(measured.opsPerSec, probes, search); rate !== null; rate = nextSloRate(measured.opsPerSec, probes, search)) {
+              const probed = await run(rate, true);
+              system.run.phases.push(probed);
+              probe(probed);
+            }
+            const outcome = sloOutcome(measured.opsPerSec, probes, options.sloP99Ms);
+            system.run.slo[runName(letter, nth)] = outcome;
+            log(`  ${system.run.system} ${runName(letter, nth)}: p99 ≤ ${options.sloP99Ms} ms up to ${outcome.opsPerSec === null ? 'no rate probed' : `${Math.round(outcome.opsPerSec)} ops/s`} (probes ${probes.map((p) => `${Math.round(p.targetOpsPerSec)}${p.met ? '✓' : '✗'}`).join(' ')})`);
           }
         } catch (error) {
           fail(system, error, log);
