@@ -1,9 +1,10 @@
 /**
- * The `petrel` command: `meta`, `replica`, `onebox`, `shell` (and `help`). Usage errors print the
+ * The `petrel` command: `meta`, `replica`, `onebox`, `shell`, `bench` (and `help`). Usage errors print the
  * command's usage and exit 2; failures print the error's code and message and exit 1.
  */
 import { isPetrelError } from '@petrel/base';
 import { UsageError, usage } from './args.js';
+import { benchHelp, runBench } from './bench.js';
 import { ONEBOX_FLAGS, runOnebox } from './onebox.js';
 import { META_FLAGS, REPLICA_FLAGS, runMeta, runReplica } from './servers.js';
 import { runShell, shellUsage } from './shell/shell.js';
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<void>; help: (
   replica: { run: runReplica, summary: 'run a replica server', help: () => usage('replica', 'Runs a replica server.', REPLICA_FLAGS) },
   onebox: { run: runOnebox, summary: 'run a local cluster (1 meta + N replica servers)', help: () => usage('onebox', 'Runs a local cluster.', ONEBOX_FLAGS) },
   shell: { run: runShell, summary: 'the admin shell (interactive, -e "commands", or a script on stdin)', help: shellUsage },
+  bench: { run: runBench, summary: 'the YCSB cluster benchmark against Redis and etcd (needs a checkout; = npm run bench:cluster)', help: benchHelp },
 };
 
 function overview(): string {
