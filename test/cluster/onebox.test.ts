@@ -1,7 +1,9 @@
 /**
- * `petrel onebox` as a user runs it (npm start): it starts a meta and three replica servers as
- * child processes, creates the table `temp` (8 × 3) once the cluster is up, prints one ready line
- * with the meta address and the PIDs; the table serves; SIGINT stops every process.
+ * `petrel onebox` as a user runs it — `npm start` (node --import tsx main.ts) and `npx petrel`
+ * (bin/petrel.js, which registers the TypeScript loader from inside, so the children must be given
+ * it): it starts a meta and three replica servers as child processes, creates the table `temp`
+ * (8 × 3) once the cluster is up, prints one ready line with the meta address and the PIDs; the
+ * table serves; SIGINT stops every process.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'src', 'main.ts');
+const BIN = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'bin', 'petrel.js');
 
 function alive(pid: number): boolean {
   try {
@@ -24,11 +27,11 @@ function alive(pid: number): boolean {
   }
 }
 
-test('onebox starts, serves the table temp, and SIGINT stops every process', async () => {
+async function oneboxServesAndStops(command: string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'petrel-onebox-'));
   const metaPort = await freePort();
   const replicaPort = await freePort();
-  const onebox = spawn(process.execPath, ['--import', 'tsx', MAIN, 'onebox', '--dir', dir, '--meta-port', String(metaPort), '--replica-port', String(replicaPort)], {
+  const onebox = spawn(process.execPath, [...command, 'onebox', '--dir', dir, '--meta-port', String(metaPort), '--replica-port', String(replicaPort)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -72,6 +75,10 @@ test('onebox starts, serves the table temp, and SIGINT stops every process', asy
     if (onebox.exitCode === null) onebox.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}
+
+test('npm start (node --import tsx main.ts onebox) starts, serves the table temp, and SIGINT stops every process', () => oneboxServesAndStops(['--import', 'tsx', MAIN]));
+
+test('npx petrel onebox (bin/petrel.js) does the same: its children get the TypeScript loader', () => oneboxServesAndStops([BIN]));
 
 test.run();

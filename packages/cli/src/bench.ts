@@ -10,22 +10,16 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { PetrelError } from '@petrel/base';
+import { childNodeFlags } from './loader.js';
 
 export const BENCH_SCRIPT = fileURLToPath(new URL('../../../bench/cluster.ts', import.meta.url));
-
-/** The Node flags that load TypeScript: this process's own when it has them, else tsx's loader. */
-function loaderFlags(): string[] {
-  const own = process.execArgv;
-  if (own.some((flag, i) => flag.includes('tsx') && (i === 0 || own[i - 1] === '--import' || flag.startsWith('--import=')))) return [...own];
-  return [...own, '--import', import.meta.resolve('tsx')];
-}
 
 /** Runs the benchmark with `args`; resolves with its exit code. */
 export async function runBenchScript(args: readonly string[], script = BENCH_SCRIPT): Promise<number> {
   if (!existsSync(script)) {
     throw new PetrelError('NOT_FOUND', `petrel bench runs the repository's bench/cluster.ts, which is not at ${script}: run it from a checkout of Petrel (npm install, then npm run bench:cluster)`);
   }
-  const child = spawn(process.execPath, [...loaderFlags(), script, ...args], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [...childNodeFlags(), script, ...args], { stdio: 'inherit' });
   // Ctrl-C reaches the child from the terminal; a SIGTERM sent to this process alone is passed on,
   // so that the bench stops the servers it started. Ctrl-C itself is left to the child (this process waits for it to finish cleaning up).
   const forward = (signal: NodeJS.Signals) => child.kill(signal);

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type FlagSpec, integerFlag, parseFlags, requireFlag, usage } from './args.js';
+import { childNodeFlags } from './loader.js';
 import { PetrelClient } from '@petrel/client';
 
 export const ONEBOX_FLAGS: Record<string, FlagSpec> = {
@@ -38,7 +39,7 @@ export interface ChildServer {
  * besides (`--cpu-prof`, `--trace-gc`, … — flags NODE_OPTIONS does not take).
  */
 export function startChild(name: string, args: string[], log: (line: string) => void, nodeFlags: readonly string[] = []): ChildServer {
-  const child = spawn(process.execPath, [...process.execArgv, ...nodeFlags, MAIN, ...args], {
+  const child = spawn(process.execPath, [...childNodeFlags(), ...nodeFlags, MAIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // The child stops by itself if this process dies without stopping it (see main.ts).
     env: { ...process.env, PETREL_PARENT_PID: String(process.pid) },
