@@ -144,7 +144,7 @@ for (const workload of options.workloads) {
       if (run !== petrel && ownSlo?.opsPerSec != null) sloRatioVs[run.system] = slo.opsPerSec === null ? null : round(ownSlo.opsPerSec / slo.opsPerSec, 3);
       sloRows.push([
         `${letter} ${run.system}`,
-        slo.opsPerSec === null ? `none ≥ ${formatNumber(slo.probes.at(-1)?.targetOpsPerSec ?? NaN)}` : slo.opsPerSec,
+        slo.opsPerSec !== null ? slo.opsPerSec : slo.probes.length === 0 ? 'no probe (no peak)' : `none down to ${formatNumber(Math.min(...slo.probes.map((probe) => probe.targetOpsPerSec)))}`,
         slo.fractionOfPeak === null ? '–' : `${Math.round(slo.fractionOfPeak * 100)}%`,
         slo.p99Ms ?? '–',
         slo.probes.map((probe) => `${formatNumber(probe.targetOpsPerSec)}:${formatNumber(probe.p99Ms)}${probe.met ? '✓' : '✗'}`).join(' '),
