@@ -20,8 +20,8 @@ export async function runBenchScript(args: readonly string[], script = BENCH_SCR
     throw new PetrelError('NOT_FOUND', `petrel bench runs the repository's bench/cluster.ts, which is not at ${script}: run it from a checkout of Petrel (npm install, then npm run bench:cluster)`);
   }
   const child = spawn(process.execPath, [...childNodeFlags(), script, ...args], { stdio: 'inherit' });
-  // Ctrl-C reaches the child from the terminal; a SIGTERM sent to this process alone is passed on,
-  // so that the bench stops the servers it started. Ctrl-C itself is left to the child (this process waits for it to finish cleaning up).
+  // Ctrl-C reaches the child from the terminal, and this process waits for it to clean up; a
+  // SIGTERM sent to this process alone is passed on, so that the bench stops the servers it started.
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   const waitForChild = () => undefined;
   process.on('SIGTERM', forward);
