@@ -30,7 +30,7 @@ import { formatNumber, machine, quick, report, round, table } from './lib/report
 import { describeServerLatencies, SERVER_LATENCY_FIGURES } from './ycsb/server_metrics.js';
 import { htmlReport } from './ycsb/html_report.js';
 import { defaultRunOptions, HELP, parseCommandLine } from './ycsb/options.js';
-import { type PhaseResult, runName } from './ycsb/results.js';
+import { type PhaseResult, phaseLabel, runName } from './ycsb/results.js';
 import { resultsTable } from './ycsb/results_table.js';
 import { LATENCY_TARGET_MS } from './ycsb/worker_protocol.js';
 import { runSystems, type SystemRun } from './ycsb/runner.js';
@@ -196,7 +196,7 @@ for (const run of runs) {
   for (const phase of run.load ? [run.load, ...run.phases] : run.phases) {
     if (phase.syscalls === null) continue;
     const rate = perSecond(phase);
-    const label = phase.targetOpsPerSec === null ? phase.workload : `${phase.workload} @${Math.round(phase.targetOpsPerSec)}/s`;
+    const label = phaseLabel(phase);
     syscallRows.push([`${run.system} ${label}`, phase.opsPerSec, writesOf(phase) / phase.durationSec, (rate.fdatasync ?? 0) + (rate.fsync ?? 0), writesPerFdatasync(phase) ?? '–', rate.pwrite64 ?? 0, rate.writev ?? 0, rate.write ?? 0, rate.read ?? 0]);
   }
 }
@@ -209,7 +209,7 @@ const tailRows: (string | number)[][] = [];
 for (const run of runs) {
   for (const phase of run.phases) {
     if (phase.overTarget === null) continue;
-    const label = phase.targetOpsPerSec === null ? phase.workload : `${phase.workload} @${Math.round(phase.targetOpsPerSec)}/s`;
+    const label = phaseLabel(phase);
     const waits = Object.entries(phase.serverWaitPctByProcess).map(([server, pct]) => `${server} ${pct}%`);
     const gc = Object.entries(phase.serverGcByProcess)
       .filter(([server]) => server !== 'meta')
@@ -234,7 +234,7 @@ for (const run of runs) {
   for (const phase of run.phases) {
     const servers = Object.entries(phase.serverLatencyByProcess);
     if (servers.length === 0 || phase.overTarget === null) continue;
-    const label = phase.targetOpsPerSec === null ? phase.workload : `${phase.workload} @${Math.round(phase.targetOpsPerSec)}/s`;
+    const label = phaseLabel(phase);
     const wallSec = phase.durationSec;
     for (const [server, latencies] of servers) {
       latencyRows.push([
@@ -259,7 +259,7 @@ for (const run of runs) {
   console.log(`CPU profile of ${run.system} ${run.profile.server} (main thread; ${run.profile.file}):`);
   for (const phase of [...(run.load ? [run.load] : []), ...run.phases]) {
     if (phase.profile === null) continue;
-    const label = phase.targetOpsPerSec === null ? phase.workload : `${phase.workload} @${Math.round(phase.targetOpsPerSec)}/s`;
+    const label = phaseLabel(phase);
     console.log(`\n${label}: ${formatNumber(phase.opsPerSec)} ops/s; main thread busy ${phase.profile.busyPct}% of ${phase.profile.samples} samples; by area: ${phase.profile.byArea.slice(0, 8).map((a) => `${a.area} ${a.selfPct}%`).join(', ')}`);
     console.log(table(['self time (top functions)', 'self %', 'total %'], phase.profile.topSelf.slice(0, 12).map((f) => [f.function, f.selfPct, f.totalPct])));
     console.log(table(['total time (Petrel functions)', 'self %', 'total %'], phase.profile.topTotal.slice(0, 12).map((f) => [f.function, f.selfPct, f.totalPct])));

@@ -239,6 +239,12 @@ export function mergePhase(context: PhaseContext, reports: PhaseReport[]): Phase
   };
 }
 
+/** A phase's name in the tables: its workload, and its fixed rate when it had one (a p99 search's probe says so). */
+export function phaseLabel(phase: Pick<PhaseResult, 'workload' | 'targetOpsPerSec' | 'sloProbe'>): string {
+  if (phase.targetOpsPerSec === null) return phase.workload;
+  return `${phase.workload} @${Math.round(phase.targetOpsPerSec)}/s${phase.sloProbe ? ' (p99 search)' : ''}`;
+}
+
 /** How a workload's `nth` run (from 1) is named when a workload is named more than once: C, C#2, C#3. */
 export function runName(workload: string, nth: number): string {
   return nth === 1 ? workload : `${workload}#${nth}`;

@@ -4,6 +4,7 @@
  * was really sent (see results.ts).
  */
 import { formatNumber, table } from '../lib/report.js';
+import { phaseLabel } from './results.js';
 import type { SystemRun } from './runner.js';
 
 export function resultsTable(runs: SystemRun[]): string {
@@ -11,7 +12,7 @@ export function resultsTable(runs: SystemRun[]): string {
   for (const run of runs) {
     const phases = [...(run.load ? [run.load] : []), ...run.phases];
     for (const phase of phases) {
-      const name = phase.targetOpsPerSec === null ? phase.workload : `${phase.workload} @${Math.round(phase.targetOpsPerSec)}/s${phase.sloProbe ? ' (p99 search)' : ''}`;
+      const name = phaseLabel(phase);
       const o = phase.overall;
       const sent = phase.overallService === null ? '' : `${formatNumber(phase.overallService.p50Ms)} / ${formatNumber(phase.overallService.p99Ms)}`;
       rows.push([`${run.system} ${name}`, phase.opsPerSec, o.p50Ms, o.p95Ms, o.p99Ms, o.p999Ms, o.maxMs, sent, String(phase.errors), `${phase.clientCpuPct}%`, phase.serverCpuPct === null ? '–' : `${phase.serverCpuPct}%`]);

@@ -14,7 +14,7 @@ import { ClientPool } from './client_pool.js';
 import { guardDirectory, releaseDirectory } from './process_guard.js';
 import { monotonicUs, readProfile, summarizeProfile } from './profile.js';
 import { ProgressBar } from './progress.js';
-import { mergePhase, percentOf, type PhaseResult, runName } from './results.js';
+import { mergePhase, percentOf, type PhaseResult, phaseLabel, runName } from './results.js';
 import { type GcPauses, gcPausesBetween, parseGcPauses, phaseReadings, readMetricsText, type ServerLatencies, serverLatencies } from './server_metrics.js';
 import { machineCpuMs, mainThreadWaitMs, processCpuMs } from './systems/process_cpu.js';
 import { perfBinary, SyscallCounter } from './systems/syscall_counter.js';
@@ -172,7 +172,7 @@ function shares(total: number, parts: number, index: number): number {
 
 async function runWorkload(pool: ClientPool, system: RunningSystem, name: string, spec: WorkloadSpec, options: RunOptions, targetOpsPerSec: number, log: Log, sloProbe = false): Promise<PhaseResult> {
   const throttled = targetOpsPerSec > 0;
-  const label = `${name.padEnd(6)} ${spec.name}${throttled ? ` @${Math.round(targetOpsPerSec)}/s` : ''}${sloProbe ? ' (p99 search)' : ''}`;
+  const label = `${name.padEnd(6)} ${phaseLabel({ workload: spec.name, targetOpsPerSec: throttled ? targetOpsPerSec : null, sloProbe })}`;
   const insertShare = spec.proportions.insert;
   // YCSB sizes the zipfian over the loaded records plus 2 × the inserts expected; a timed phase
   // has no operation count, so it allows for inserting as many records as were loaded.
