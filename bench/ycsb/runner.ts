@@ -15,7 +15,7 @@ import { guardDirectory, releaseDirectory } from './process_guard.js';
 import { monotonicUs, readProfile, summarizeProfile } from './profile.js';
 import { ProgressBar } from './progress.js';
 import { mergePhase, percentOf, type PhaseResult, phaseLabel, runName } from './results.js';
-import { type GcPauses, gcPausesBetween, parseGcPauses, phaseReadings, readMetricsText, type ServerLatencies, serverLatencies } from './server_metrics.js';
+import { type GcPauses, gcPausesOver, phaseReadings, readMetricsText, type ServerLatencies, serverLatencies } from './server_metrics.js';
 import { machineCpuMs, mainThreadWaitMs, processCpuMs } from './systems/process_cpu.js';
 import { perfBinary, SyscallCounter } from './systems/syscall_counter.js';
 import { DEFAULT_SLO_SEARCH, nextSloRate, probeOf, type SloOutcome, type SloProbe, sloOutcome } from './slo_search.js';
@@ -141,9 +141,8 @@ async function phase(
     if (beforeText == null || afterText == null) continue;
     const name = system.servers[i]!.name;
     const readings = phaseReadings(beforeText, afterText);
-    const before = parseGcPauses(readings.before);
-    const after = parseGcPauses(readings.after);
-    if (before !== null && after !== null) serverGcByProcess[name] = gcPausesBetween(before, after, wallMs);
+    const gc = gcPausesOver(readings, wallMs);
+    if (gc !== null) serverGcByProcess[name] = gc;
     const latencies = serverLatencies(readings);
     if (latencies !== null) serverLatencyByProcess[name] = latencies;
   }

@@ -8,24 +8,24 @@ import { GC_PAUSE_BUCKETS_SECONDS, LATENCY_BUCKETS_SECONDS, MetricsRegistry } fr
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseMetricsText } from '@petrel/cli';
-import { eventLoopDelay, gcPausesBetween, latencyBetween, parseGcPauses, phaseReadings, SERVER_LATENCY_BOUND_MS, serverLatencies } from './server_metrics.js';
+import { eventLoopDelay, gcPausesOver, latencyBetween, parseGcPauses, phaseReadings, SERVER_LATENCY_BOUND_MS, serverLatencies } from './server_metrics.js';
 
-test('pauses, their time, the major ones and those over 20 ms, between two readings', () => {
+test('pauses, their time, the major ones and those over 20 ms, between two readings (the phase\'s change)', () => {
   const registry = new MetricsRegistry();
   registry.counter('petrel_other_total', 'something else').inc();
   const histogram = registry.histogram('petrel_gc_pause_seconds', 'pauses', GC_PAUSE_BUCKETS_SECONDS);
   const minor = histogram.child({ kind: 'minor' });
   const major = histogram.child({ kind: 'major' });
   minor.observe(0.002);
-  const before = parseGcPauses(parseMetricsText(registry.text()));
+  const beforeText = registry.text();
+  const before = parseGcPauses(parseMetricsText(beforeText));
   assert.equal(before, { pauses: 1, pauseSec: 0.002, major: 0, over20Ms: 0 });
   minor.observe(0.004);
   minor.observe(0.03); // over 20 ms
   major.observe(0.015);
   major.observe(0.02); // exactly the bound: not over
   major.observe(0.12); // over
-  const after = parseGcPauses(parseMetricsText(registry.text()))!;
-  const between = gcPausesBetween(before!, after, 1000);
+  const between = gcPausesOver(phaseReadings(beforeText, registry.text()), 1000)!;
   assert.is(between.pauses, 5);
   assert.is(between.major, 3);
   assert.is(between.over20Ms, 2);

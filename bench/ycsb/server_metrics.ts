@@ -11,7 +11,7 @@
  */
 import { difference, histogramQuantile, type MetricSample, parseMetricsText, sumOf } from '@petrel/cli';
 
-/** The histogram's cumulative figures at one moment, summed over the kinds (and the major ones). */
+/** The histogram's figures in parsed /metrics samples (one reading, or a phase's change), summed over the kinds. */
 export interface GcReading {
   pauses: number;
   pauseSec: number;
@@ -29,7 +29,7 @@ export interface GcPauses {
   over20Ms: number;
 }
 
-/** Reads the histogram out of a parsed /metrics reading; null when the server does not export it. */
+/** Reads the histogram out of parsed /metrics samples; null when the server does not export it. */
 export function parseGcPauses(samples: readonly MetricSample[]): GcReading | null {
   const pauses = sumOf(samples, 'petrel_gc_pause_seconds_count');
   if (pauses === undefined) return null;
@@ -51,13 +51,12 @@ export async function readMetricsText(metricsUrl: string): Promise<string | null
   }
 }
 
-export function gcPausesBetween(before: GcReading, after: GcReading, wallMs: number): GcPauses {
-  return {
-    pausePct: Math.round(((after.pauseSec - before.pauseSec) * 1000 * 1000) / wallMs) / 10,
-    pauses: after.pauses - before.pauses,
-    major: after.major - before.major,
-    over20Ms: after.over20Ms - before.over20Ms,
-  };
+/** The pauses over a phase of `wallMs` (from the readings' change); null when the server does not export them. */
+export function gcPausesOver(readings: PhaseReadings, wallMs: number): GcPauses | null {
+  const change = parseGcPauses(readings.change);
+  if (change === null) return null;
+  const { pauseSec, ...counts } = change;
+  return { pausePct: Math.round((pauseSec * 1000 * 1000) / wallMs) / 10, ...counts };
 }
 
 /** What a latency histogram says about a phase: how many it counted, its p99's bucket bound, the share over a bound. */
@@ -69,18 +68,16 @@ export interface HistogramSummary {
   overPct: number;
 }
 
-/** A server's /metrics read before and after a phase, each parsed once, and their difference. */
+/** A server's /metrics read before and after a phase, each parsed once: the one after, and their difference. */
 export interface PhaseReadings {
-  before: readonly MetricSample[];
   after: readonly MetricSample[];
-  /** after − before, sample by sample (what the counters, histograms and gauges did in the phase). */
+  /** after − before, sample by sample (what the counters and histograms did in the phase). */
   change: readonly MetricSample[];
 }
 
 export function phaseReadings(beforeText: string, afterText: string): PhaseReadings {
-  const before = parseMetricsText(beforeText);
   const after = parseMetricsText(afterText);
-  return { before, after, change: difference(after, before) };
+  return { after, change: difference(after, parseMetricsText(beforeText)) };
 }
 
 /**
