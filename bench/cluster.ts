@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { formatNumber, machine, quick, report, round, table } from './lib/report.js';
 import { describeServerLatencies, SERVER_LATENCY_FIGURES } from './ycsb/server_metrics.js';
 import { htmlReport } from './ycsb/html_report.js';
+import { describeProbes } from './ycsb/slo_search.js';
 import { defaultRunOptions, HELP, parseCommandLine } from './ycsb/options.js';
 import { type PhaseResult, phaseLabel, runName } from './ycsb/results.js';
 import { resultsTable } from './ycsb/results_table.js';
@@ -147,7 +148,7 @@ for (const workload of options.workloads) {
         slo.opsPerSec !== null ? slo.opsPerSec : slo.probes.length === 0 ? 'no probe (no peak)' : `none down to ${formatNumber(Math.min(...slo.probes.map((probe) => probe.targetOpsPerSec)))}`,
         slo.fractionOfPeak === null ? '–' : `${Math.round(slo.fractionOfPeak * 100)}%`,
         slo.p99Ms ?? '–',
-        slo.probes.map((probe) => `${formatNumber(probe.targetOpsPerSec)}:${formatNumber(probe.p99Ms)}${probe.met ? '✓' : '✗'}`).join(' '),
+        describeProbes(slo.probes, formatNumber),
       ]);
     }
     if (options.targetOpsPerSec === 0 && run !== petrel && own !== undefined && phase.opsPerSec > 0) ratioVs[run.system] = round(own.opsPerSec / phase.opsPerSec, 3);

@@ -13,6 +13,7 @@ import { describeServerLatencies } from './server_metrics.js';
 import type { ProfileSummary } from './profile.js';
 import { type PhaseResult, runName } from './results.js';
 import type { SystemRun } from './runner.js';
+import { describeProbes } from './slo_search.js';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
 const WIDTH = 520;
@@ -204,12 +205,12 @@ function sloSection(ran: SystemRun[]): string[] {
   body.push(
     `<p>After each full-speed run the bench ran the workload again at fixed rates, halving from half the peak until the p99 (from due) was at most ${format(bound)} ms with no errors and the clients keeping up, then bisecting; the highest rate that met it, and every probe (✓ met, ✗ not).</p>`,
   );
-  body.push('<table><tr><th>workload</th><th>system</th><th>ops/s with p99 ≤ bound</th><th>of its peak</th><th>p99 there, ms</th><th>probes: target ops/s, p99 ms</th></tr>');
+  body.push('<table><tr><th>workload</th><th>system</th><th>ops/s with p99 ≤ bound</th><th>of its peak</th><th>p99 there, ms</th><th>probes: target ops/s:p99 ms</th></tr>');
   for (const workload of workloads) {
     for (const run of ran) {
       const outcome = run.slo[workload];
       if (outcome === undefined) continue;
-      const probes = outcome.probes.map((probe) => `${format(probe.targetOpsPerSec)} ${format(probe.p99Ms)}${probe.met ? ' ✓' : ' ✗'}`).join(', ');
+      const probes = describeProbes(outcome.probes, (value) => format(value));
       const fraction = outcome.fractionOfPeak === null ? '–' : `${Math.round(outcome.fractionOfPeak * 100)}%`;
       body.push(`<tr><td>${escapeHtml(workload)}</td><td>${escapeHtml(run.system)}</td><td>${format(outcome.opsPerSec)}</td><td>${fraction}</td><td>${format(outcome.p99Ms)}</td><td>${escapeHtml(probes)}</td></tr>`);
     }

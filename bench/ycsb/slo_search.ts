@@ -89,3 +89,8 @@ export function sloOutcome(peakOpsPerSec: number, probes: readonly SloProbe[], p
     probes: [...probes],
   };
 }
+
+/** The probes as `target:p99✓` (met) or `target:p99✗`, in the order run, numbers through `format`. */
+export function describeProbes(probes: readonly SloProbe[], format: (value: number) => string): string {
+  return probes.map((probe) => `${format(probe.targetOpsPerSec)}:${format(probe.p99Ms)}${probe.met ? '✓' : '✗'}`).join(' ');
+}
