@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -94,6 +95,42 @@ test('NodeVfs: write, read, sync, rename, link, readdir, truncate on a real dire
     await nodeVfs.removeTree(dir);
   }
   assert.is(await nodeVfs.exists(dir), false);
+});
+
+test('writeDurable: the bytes land where asked on every Vfs; NodeVfs closes its O_DSYNC descriptor with the file; FaultVfs fails it as a write or a sync', async () => {
+  const base = joinPath(tmpdir(), `petrel-write-durable-${process.pid}`);
+  await nodeVfs.removeTree(base);
+  await nodeVfs.mkdir(base, { recursive: true });
+  const openDescriptors = () => readdirSync('/proc/self/fd').length;
+  try {
+    for (const [vfs, dir] of [[nodeVfs, base], [new MemVfs(), '/d'], [new FaultVfs(new MemVfs()), '/d']] as const) {
+      await vfs.mkdir(dir, { recursive: true });
+      const before = vfs === nodeVfs ? openDescriptors() : 0;
+      const file = await vfs.open(joinPath(dir, 'log'), { create: true });
+      await file.write(Buffer.alloc(16), 0);
+      await file.writeDurable(Buffer.from('hello'), 2);
+      await file.writeDurable(Buffer.from('world!'), 14);
+      assert.is(file.size(), 20, 'the size follows the write past the end');
+      const target = Buffer.alloc(20);
+      assert.is(file.readSync(target, 0, 20, 0), 20);
+      assert.is(target.toString('latin1'), '\0\0hello\0\0\0\0\0\0\0world!');
+      if (vfs === nodeVfs) assert.is(openDescriptors(), before + 2, 'the file and its O_DSYNC descriptor');
+      await file.close();
+      if (vfs === nodeVfs) assert.is(openDescriptors(), before, 'close closes both descriptors');
+      assert.is(await codeOf(file.writeDurable(Buffer.from('x'), 0)), 'CLOSED');
+      if (vfs instanceof FaultVfs) {
+        const again = await vfs.open(joinPath(dir, 'log'));
+        vfs.inject({ op: 'sync', path: 'log' });
+        assert.is(await codeOf(again.writeDurable(Buffer.from('x'), 0)), 'IO_ERROR');
+        vfs.inject({ op: 'write', path: 'log', code: 'NO_SPACE' });
+        assert.is(await codeOf(again.writeDurable(Buffer.from('x'), 0)), 'NO_SPACE');
+        await again.writeDurable(Buffer.from('x'), 0);
+        await again.close();
+      }
+    }
+  } finally {
+    await nodeVfs.removeTree(base);
+  }
 });
 
 test('openReadSync reads what was written, on every Vfs; a missing file is NOT_FOUND; FaultVfs can fail it', async () => {

@@ -91,6 +91,14 @@ class FaultFile implements VfsFile {
     await this.inner.sync();
   }
 
+  /** Fails as a write or as a sync would (rules for either apply), and spends the bytes. */
+  async writeDurable(data: Uint8Array, position: number): Promise<void> {
+    this.vfs.check('write', this.path);
+    this.vfs.spend(data.length, this.path);
+    this.vfs.check('sync', this.path);
+    await this.inner.writeDurable(data, position);
+  }
+
   async truncate(size: number): Promise<void> {
     this.vfs.check('truncate', this.path);
     await this.inner.truncate(size);

@@ -30,6 +30,18 @@ test('unsynced data is lost on a crash when tearing is off', async () => {
   assert.is((await vfs.readFile('/db/a')).toString(), 'hello');
 });
 
+test('a writeDurable survives a crash without a sync; a plain write after it does not', async () => {
+  const vfs = new MemVfs({ tearWrites: false });
+  await vfs.mkdir('/db');
+  await write(vfs, '/db/a', '', 0, true);
+  await vfs.syncDir('/db');
+  const file = await vfs.open('/db/a');
+  await file.writeDurable(Buffer.from('hello'), 0);
+  await file.write(Buffer.from(' world'), 5);
+  vfs.crash();
+  assert.is((await vfs.readFile('/db/a')).toString(), 'hello');
+});
+
 test('a file whose name was never synced disappears on a crash, even with its data synced', async () => {
   const vfs = new MemVfs({ tearWrites: false });
   await vfs.mkdir('/db');

@@ -169,6 +169,20 @@ class MemFile implements VfsFile {
     }
   }
 
+  /**
+   * The write, then the whole file synced: a little stronger than O_DSYNC, which makes only these
+   * bytes durable (the file's other unsynced writes here become durable too).
+   */
+  writeDurable(data: Uint8Array, position: number): Promise<void> {
+    try {
+      this.writeSync(data, position);
+      this.inode.sync();
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   sync(): Promise<void> {
     try {
       this.check(false);

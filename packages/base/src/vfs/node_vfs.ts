@@ -44,6 +44,8 @@ function ioSync<T>(path: string, action: () => T): T {
 class NodeFile implements VfsFile {
   private closed = false;
   private knownSize: number;
+  /** The same file opened with O_DSYNC, for writeDurable: opened at its first use. */
+  private dsyncFd: number | undefined;
 
   constructor(
     readonly path: string,
@@ -97,6 +99,22 @@ class NodeFile implements VfsFile {
     this.knownSize = Math.max(this.knownSize, position + data.length);
   }
 
+  async writeDurable(data: Uint8Array, position: number): Promise<void> {
+    this.check();
+    await io(this.path, async () => {
+      // Opened synchronously once per file (a log segment): every later call is one pool request.
+      this.dsyncFd ??= fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_DSYNC);
+      const fd = this.dsyncFd;
+      let done = 0;
+      while (done < data.length) {
+        done += await new Promise<number>((resolve, reject) => {
+          fs.write(fd, data, done, data.length - done, position + done, (error, written) => (error ? reject(error) : resolve(written)));
+        });
+      }
+    });
+    this.knownSize = Math.max(this.knownSize, position + data.length);
+  }
+
   async sync(): Promise<void> {
     this.check();
     return io(
@@ -119,6 +137,9 @@ class NodeFile implements VfsFile {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const dsyncFd = this.dsyncFd;
+    this.dsyncFd = undefined;
+    if (dsyncFd !== undefined) await io(this.path, () => new Promise<void>((resolve, reject) => fs.close(dsyncFd, (e) => (e ? reject(e) : resolve()))));
     await io(this.path, () => new Promise<void>((resolve, reject) => fs.close(this.fd, (e) => (e ? reject(e) : resolve()))));
   }
 }

@@ -40,6 +40,13 @@ export interface VfsFile {
   writeSync(data: Uint8Array, position: number): void;
   /** Makes the data written so far durable. */
   sync(): Promise<void>;
+  /**
+   * Writes all of `data` at `position` and makes it durable — it and what is needed to read it
+   * back, as a write then `sync()` would for these bytes — in one request to the I/O threads
+   * (NodeVfs: a second descriptor opened with O_DSYNC), so that the caller's thread never waits
+   * on the write itself. Other bytes written to the file and not synced stay as they were.
+   */
+  writeDurable(data: Uint8Array, position: number): Promise<void>;
   truncate(size: number): Promise<void>;
   size(): number;
   close(): Promise<void>;
