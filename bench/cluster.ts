@@ -205,6 +205,9 @@ if (syscallRows.length > 0) {
   console.log('');
   console.log('System calls of all server processes, per second (perf):');
   console.log(table(['system / workload', 'ops/s', 'writes/s', 'fdatasync+fsync/s', 'writes per sync', 'pwrite64/s', 'writev/s', 'write/s', 'read/s'], syscallRows));
+  if (runs.some((run) => run.system === 'petrel' && run.status === 'ran')) {
+    console.log("Petrel's mutation logs make a group durable with one pwrite64 through an O_DSYNC descriptor: those syncs are in pwrite64/s, not in fdatasync+fsync/s (each server's count: 'log fsyncs' in the table of the servers' metrics).");
+  }
 }
 const tailRows: (string | number)[][] = [];
 for (const run of runs) {

@@ -38,7 +38,7 @@ export interface FileHooks {
    * or the size at open — rather than the file's real size (which a failed write may have grown).
    */
   sizeAsKnown?: boolean;
-  /** Called before each sync; may throw to fail it. */
+  /** Called before each sync — a group's durable write (`writeDurable`) included; may throw to fail it. */
   beforeSync?: () => void;
 }
 
@@ -48,7 +48,7 @@ function passThrough(target: object, prop: string | symbol): unknown {
   return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
 }
 
-/** `inner` with every opened file's asynchronous `write` and `sync` passed through `hooks`. */
+/** `inner` with every opened file's asynchronous `write`, `sync` and `writeDurable` passed through `hooks`. */
 export function hookedVfs(inner: Vfs, hooks: FileHooks): Vfs {
   const wrapFile = (file: VfsFile): VfsFile => {
     let knownSize = file.size();
@@ -78,6 +78,13 @@ export function hookedVfs(inner: Vfs, hooks: FileHooks): Vfs {
           return async () => {
             hooks.beforeSync?.();
             await target.sync();
+          };
+        }
+        if (prop === 'writeDurable') {
+          return async (data: Uint8Array, position: number) => {
+            hooks.beforeSync?.();
+            await target.writeDurable(data, position);
+            knownSize = Math.max(knownSize, position + data.length);
           };
         }
         return passThrough(target, prop);

@@ -528,10 +528,20 @@ export class Wal {
         this.counters.preallocationWaits++;
         await this.zeroWrite.done;
       }
-      (this.active as VfsFile).writeSync(bytes, segment.writtenBytes);
-      segment.writtenBytes = writeEnd;
-      // Past the preallocated zeros, the write itself grew the file.
+      // Past the preallocated zeros, the write itself grows the file; set before the write, so that
+      // a zero write started while it is on its way begins past these records.
       if (writeEnd > this.allocatedBytes) this.allocatedBytes = writeEnd;
+      if (this.durability === 'fsync') {
+        // Write and sync in one request to the I/O threads (O_DSYNC): the event loop never waits on
+        // the write itself, which under load sometimes took 5–15 ms (bench/README.md).
+        const started = this.onSync === undefined ? 0 : performance.now();
+        await (this.active as VfsFile).writeDurable(bytes, segment.writtenBytes);
+        this.counters.syncs++;
+        if (this.onSync !== undefined) this.onSync((performance.now() - started) / 1000);
+      } else {
+        (this.active as VfsFile).writeSync(bytes, segment.writtenBytes);
+      }
+      segment.writtenBytes = writeEnd;
       segment.lastIndex = group.indexes[to - 1] as number;
       this.counters.writes++;
       this.counters.bytesWritten += bytes.length;
@@ -539,10 +549,6 @@ export class Wal {
       from = to;
     }
     if (this.durability === 'fsync') {
-      const started = this.onSync === undefined ? 0 : performance.now();
-      await (this.active as VfsFile).sync();
-      this.counters.syncs++;
-      if (this.onSync !== undefined) this.onSync((performance.now() - started) / 1000);
       // A background fsync of the same file failed meanwhile: what this one covered is unknown.
       if (this.failure !== undefined) throw this.failure;
       if (needDirSync) await this.vfs.syncDir(this.dir);
