@@ -118,6 +118,9 @@ test('writeDurable: the bytes land where asked on every Vfs; NodeVfs closes its 
       await file.close();
       if (vfs === nodeVfs) assert.is(openDescriptors(), before, 'close closes both descriptors');
       assert.is(await codeOf(file.writeDurable(Buffer.from('x'), 0)), 'CLOSED');
+      const readOnly = await vfs.open(joinPath(dir, 'log'), { readOnly: true });
+      assert.is(await codeOf(readOnly.writeDurable(Buffer.from('x'), 0)), 'IO_ERROR', 'not through a read-only handle');
+      await readOnly.close();
       if (vfs instanceof FaultVfs) {
         const again = await vfs.open(joinPath(dir, 'log'));
         vfs.inject({ op: 'sync', path: 'log' });

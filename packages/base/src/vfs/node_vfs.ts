@@ -51,6 +51,7 @@ class NodeFile implements VfsFile {
     readonly path: string,
     private readonly fd: number,
     size: number,
+    private readonly readOnly = false,
   ) {
     this.knownSize = size;
   }
@@ -101,6 +102,8 @@ class NodeFile implements VfsFile {
 
   async writeDurable(data: Uint8Array, position: number): Promise<void> {
     this.check();
+    // Its own descriptor would be writable: refuse as a write through this one would.
+    if (this.readOnly) throw new PetrelError('IO_ERROR', `${this.path}: opened read-only`, { path: this.path });
     await io(this.path, async () => {
       // Opened synchronously once per file (a log segment): every later call is one pool request.
       this.dsyncFd ??= fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_DSYNC);
@@ -156,14 +159,14 @@ export class NodeVfs implements Vfs {
     return io(path, async () => {
       const fd = await new Promise<number>((resolve, reject) => fs.open(path, flags, 0o644, (e, fd) => (e ? reject(e) : resolve(fd))));
       const size = fs.fstatSync(fd).size;
-      return new NodeFile(path, fd, size);
+      return new NodeFile(path, fd, size, options.readOnly === true);
     });
   }
 
   openReadSync(path: string): VfsFile {
     return ioSync(path, () => {
       const fd = fs.openSync(path, fs.constants.O_RDONLY);
-      return new NodeFile(path, fd, fs.fstatSync(fd).size);
+      return new NodeFile(path, fd, fs.fstatSync(fd).size, true);
     });
   }
 
