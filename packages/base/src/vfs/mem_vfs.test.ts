@@ -2,12 +2,22 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PetrelError } from '../errors.js';
 import { MemVfs } from './mem_vfs.js';
+import type { VfsFile } from './vfs.js';
 
 async function write(vfs: MemVfs, path: string, data: string, position = 0, sync = false): Promise<void> {
   const file = await vfs.open(path, { create: true });
   await file.write(Buffer.from(data), position);
   if (sync) await file.sync();
   await file.close();
+}
+
+/** A MemVfs without torn writes holding `path` with `content`, data and name durable, open. */
+async function durableFile(dir: string, path: string, content: string): Promise<{ vfs: MemVfs; file: VfsFile }> {
+  const vfs = new MemVfs({ tearWrites: false });
+  await vfs.mkdir(dir);
+  await write(vfs, path, content, 0, true);
+  await vfs.syncDir(dir);
+  return { vfs, file: await vfs.open(path) };
 }
 
 test('synced data in a synced directory survives a crash', async () => {
@@ -31,11 +41,7 @@ test('unsynced data is lost on a crash when tearing is off', async () => {
 });
 
 test('a writeDurable survives a crash without a sync; a plain write after it does not', async () => {
-  const vfs = new MemVfs({ tearWrites: false });
-  await vfs.mkdir('/db');
-  await write(vfs, '/db/a', '', 0, true);
-  await vfs.syncDir('/db');
-  const file = await vfs.open('/db/a');
+  const { vfs, file } = await durableFile('/db', '/db/a', '');
   await file.writeDurable(Buffer.from('hello'), 0);
   await file.write(Buffer.from(' world'), 5);
   vfs.crash();
@@ -122,11 +128,7 @@ test('the same seed tears the same way', async () => {
 });
 
 test('an unsynced truncate reverts on a crash', async () => {
-  const vfs = new MemVfs({ tearWrites: false });
-  await vfs.mkdir('/d');
-  await write(vfs, '/d/f', '0123456789', 0, true);
-  await vfs.syncDir('/d');
-  const file = await vfs.open('/d/f');
+  const { vfs, file } = await durableFile('/d', '/d/f', '0123456789');
   await file.truncate(3);
   assert.is(file.size(), 3);
   vfs.crash();
