@@ -10,7 +10,8 @@
  *
  * Reads have synchronous variants because reading page-cached data synchronously costs
  * microseconds, while one async fs call costs a thread-pool round trip (see ARCHITECTURE.md, 8).
- * Writes of the log's data may be synchronous for the same reason; syncs are always asynchronous.
+ * Writes of the log's data may be synchronous for the same reason (in `os` mode: with fsync, the log
+ * writes and syncs in one request, `writeDurable`); syncs are always asynchronous.
  *
  * Errors are PetrelErrors: NOT_FOUND, ALREADY_EXISTS, NO_SPACE, CLOSED or IO_ERROR, with the path.
  */
