@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { formatNumber, machine, quick, report, round, table } from './lib/report.js';
 import { describeServerLatencies, SERVER_LATENCY_FIGURES } from './ycsb/server_metrics.js';
 import { htmlReport } from './ycsb/html_report.js';
-import { describeProbes } from './ycsb/slo_search.js';
+import { describeProbes, describeSloRate } from './ycsb/slo_search.js';
 import { defaultRunOptions, HELP, parseCommandLine } from './ycsb/options.js';
 import { type PhaseResult, phaseLabel, runName } from './ycsb/results.js';
 import { resultsTable } from './ycsb/results_table.js';
@@ -145,7 +145,7 @@ for (const workload of options.workloads) {
       if (run !== petrel && ownSlo?.opsPerSec != null) sloRatioVs[run.system] = slo.opsPerSec === null ? null : round(ownSlo.opsPerSec / slo.opsPerSec, 3);
       sloRows.push([
         `${letter} ${run.system}`,
-        slo.opsPerSec !== null ? slo.opsPerSec : slo.probes.length === 0 ? 'no probe (no peak)' : `none down to ${formatNumber(Math.min(...slo.probes.map((probe) => probe.targetOpsPerSec)))}`,
+        describeSloRate(slo, formatNumber),
         slo.fractionOfPeak === null ? '–' : `${Math.round(slo.fractionOfPeak * 100)}%`,
         slo.p99Ms ?? '–',
         describeProbes(slo.probes, formatNumber),

@@ -13,7 +13,7 @@ import { describeServerLatencies } from './server_metrics.js';
 import type { ProfileSummary } from './profile.js';
 import { type PhaseResult, runName } from './results.js';
 import type { SystemRun } from './runner.js';
-import { describeProbes } from './slo_search.js';
+import { describeProbes, describeSloRate } from './slo_search.js';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
 const WIDTH = 520;
@@ -210,9 +210,9 @@ function sloSection(ran: SystemRun[]): string[] {
     for (const run of ran) {
       const outcome = run.slo[workload];
       if (outcome === undefined) continue;
-      const probes = describeProbes(outcome.probes, (value) => format(value));
+      const probes = describeProbes(outcome.probes, format);
       const fraction = outcome.fractionOfPeak === null ? '–' : `${Math.round(outcome.fractionOfPeak * 100)}%`;
-      body.push(`<tr><td>${escapeHtml(workload)}</td><td>${escapeHtml(run.system)}</td><td>${format(outcome.opsPerSec)}</td><td>${fraction}</td><td>${format(outcome.p99Ms)}</td><td>${escapeHtml(probes)}</td></tr>`);
+      body.push(`<tr><td>${escapeHtml(workload)}</td><td>${escapeHtml(run.system)}</td><td>${escapeHtml(describeSloRate(outcome, format))}</td><td>${fraction}</td><td>${format(outcome.p99Ms)}</td><td>${escapeHtml(probes)}</td></tr>`);
     }
   }
   body.push('</table>');

@@ -18,7 +18,7 @@ import { mergePhase, percentOf, type PhaseResult, phaseLabel, runName } from './
 import { type GcPauses, gcPausesOver, phaseReadings, readMetricsText, type ServerLatencies, serverLatencies } from './server_metrics.js';
 import { machineCpuMs, mainThreadWaitMs, processCpuMs } from './systems/process_cpu.js';
 import { perfBinary, SyscallCounter } from './systems/syscall_counter.js';
-import { DEFAULT_SLO_SEARCH, describeProbes, nextSloRate, probeOf, type SloOutcome, type SloProbe, sloOutcome } from './slo_search.js';
+import { DEFAULT_SLO_SEARCH, describeProbes, describeSloRate, nextSloRate, probeOf, type SloOutcome, type SloProbe, sloOutcome } from './slo_search.js';
 import { systemNamed } from './systems/registry.js';
 import type { RunningSystem } from './systems/system.js';
 import { workload as workloadNamed, type WorkloadSpec } from './workload.js';
@@ -338,7 +338,7 @@ export async function runSystems(names: readonly string[], options: RunOptions, 
             }
             const outcome = sloOutcome(measured.opsPerSec, probes, options.sloP99Ms);
             system.run.slo[runName(letter, nth)] = outcome;
-            log(`  ${system.run.system} ${runName(letter, nth)}: p99 ≤ ${options.sloP99Ms} ms up to ${outcome.opsPerSec === null ? 'no rate probed' : `${Math.round(outcome.opsPerSec)} ops/s`} (probes ${describeProbes(probes, (value) => String(Math.round(value)))})`);
+            log(`  ${system.run.system} ${runName(letter, nth)}: highest rate with p99 ≤ ${options.sloP99Ms} ms: ${describeSloRate(outcome, (value) => `${Math.round(value)} ops/s`)} (probes ${describeProbes(probes, (value) => String(Math.round(value)))})`);
           }
         } catch (error) {
           fail(system, error, log);

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DEFAULT_SLO_SEARCH, nextSloRate, probeOf, type SloProbe, sloOutcome, type SloSearchOptions } from './slo_search.js';
+import { DEFAULT_SLO_SEARCH, describeProbes, describeSloRate, nextSloRate, probeOf, type SloProbe, sloOutcome, type SloSearchOptions } from './slo_search.js';
 
 const BOUND_MS = 20;
 
@@ -67,6 +67,16 @@ test('a probe with errors, or one whose clients fell behind the target, has not 
   const after = nextSloRate(1000, noisy, options);
   assert.ok(after !== null && Math.abs(after - Math.sqrt(500 * 1000)) < 1e-9);
   assert.is(sloOutcome(1000, noisy, BOUND_MS).targetOpsPerSec, 500);
+});
+
+test('the rate and the probes described: the rate met, or none down to the lowest probe, or no probe', () => {
+  const probe = (rate: number, p99Ms: number) => probeOf({ targetOpsPerSec: rate, opsPerSec: rate, p99Ms, p99MsFromSend: null, errors: 0 }, { ...DEFAULT_SLO_SEARCH, p99Ms: BOUND_MS });
+  const round = (value: number) => String(Math.round(value));
+  const met = sloOutcome(1000, [probe(500, 30), probe(250, 10), probe(354, 25)], BOUND_MS);
+  assert.is(describeSloRate(met, round), '250');
+  assert.is(describeProbes(met.probes, round), '500:30✗ 250:10✓ 354:25✗');
+  assert.is(describeSloRate(sloOutcome(1000, [probe(500, 30), probe(125, 40), probe(250, 35)], BOUND_MS), round), 'none down to 125');
+  assert.is(describeSloRate(sloOutcome(0, [], BOUND_MS), round), 'no probe (no peak)');
 });
 
 test.run();

@@ -94,3 +94,13 @@ export function sloOutcome(peakOpsPerSec: number, probes: readonly SloProbe[], p
 export function describeProbes(probes: readonly SloProbe[], format: (value: number) => string): string {
   return probes.map((probe) => `${format(probe.targetOpsPerSec)}:${format(probe.p99Ms)}${probe.met ? '✓' : '✗'}`).join(' ');
 }
+
+/**
+ * The outcome's rate through `format`, or why there is none: no probe met the bound down to the
+ * lowest one tried, or there was no peak to probe from. One wording for the log, the table and the HTML.
+ */
+export function describeSloRate(outcome: SloOutcome, format: (value: number) => string): string {
+  if (outcome.opsPerSec !== null) return format(outcome.opsPerSec);
+  if (outcome.probes.length === 0) return 'no probe (no peak)';
+  return `none down to ${format(Math.min(...outcome.probes.map((probe) => probe.targetOpsPerSec)))}`;
+}
