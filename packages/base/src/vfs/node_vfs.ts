@@ -78,13 +78,16 @@ class NodeFile implements VfsFile {
 
   async write(data: Uint8Array, position: number): Promise<void> {
     this.check();
+    await this.writeAll(this.fd, data, position);
+  }
+
+  /** Writes all of `data` at `position` through `fd` (a write may take part of it), then grows the known size. */
+  private async writeAll(fd: number, data: Uint8Array, position: number): Promise<void> {
     await io(this.path, async () => {
       let done = 0;
       while (done < data.length) {
         done += await new Promise<number>((resolve, reject) => {
-          fs.write(this.fd, data, done, data.length - done, position + done, (error, written) =>
-            error ? reject(error) : resolve(written),
-          );
+          fs.write(fd, data, done, data.length - done, position + done, (error, written) => (error ? reject(error) : resolve(written)));
         });
       }
     });
@@ -104,18 +107,9 @@ class NodeFile implements VfsFile {
     this.check();
     // Its own descriptor would be writable: refuse as a write through this one would.
     if (this.readOnly) throw new PetrelError('IO_ERROR', `${this.path}: opened read-only`, { path: this.path });
-    await io(this.path, async () => {
-      // Opened synchronously once per file (a log segment): every later call is one pool request.
-      this.dsyncFd ??= fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_DSYNC);
-      const fd = this.dsyncFd;
-      let done = 0;
-      while (done < data.length) {
-        done += await new Promise<number>((resolve, reject) => {
-          fs.write(fd, data, done, data.length - done, position + done, (error, written) => (error ? reject(error) : resolve(written)));
-        });
-      }
-    });
-    this.knownSize = Math.max(this.knownSize, position + data.length);
+    // Opened synchronously once per file (a log segment): every later call is one pool request.
+    this.dsyncFd ??= ioSync(this.path, () => fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_DSYNC));
+    await this.writeAll(this.dsyncFd, data, position);
   }
 
   async sync(): Promise<void> {
