@@ -189,6 +189,8 @@ export class Db {
   private readonly lookupKey = new LookupKey();
   /** Full memtables, oldest first. */
   private immutables: Memtable[] = [];
+  /** The node pool of the last memtable flushed with no iterator open on it, for the next memtable. */
+  private sparePool: Int32Array | undefined;
   private wal: Wal | undefined;
   /** The last sequence number handed out. */
   private lastSequence = 0;
@@ -510,7 +512,8 @@ export class Db {
     if (this.memtable.isEmpty && this.memtable.lastDecree <= this.versions.lastFlushedDecree) return;
     this.memtable.markImmutable();
     const full = this.memtable;
-    this.memtable = new Memtable(this.memtableSizeBytes);
+    this.memtable = new Memtable(this.memtableSizeBytes, this.sparePool);
+    this.sparePool = undefined;
     // External-log mode: a new memtable starts at the decree already applied.
     this.memtable.lastDecree = full.lastDecree;
     this.immutables.push(full);
@@ -601,6 +604,9 @@ export class Db {
     await this.versions.logAndApply(edit);
     for (const { file } of edit.newFiles) this.pendingOutputs.delete(file.number);
     this.immutables.shift();
+    // Nothing reads it now but iterators still open on it; without any, its nodes' memory serves
+    // the next memtable (no fresh pages to fault in, no growing by copies).
+    this.sparePool = memtable.releasePool() ?? this.sparePool;
     this.counters.flushes++;
     // Writers stopped for room in memory may go on now, and the next flush may start: the log's
     // truncation (queued behind the appends made so far) need not hold them.
@@ -1060,7 +1066,9 @@ export class Db {
       if (memtable.isEmpty) continue;
       const iterator = memtable.iterator();
       iterator.seek(lookupKey(smallest, MAX_SEQUENCE));
-      if (iterator.valid() && compareUserKeys(userKeyOf(iterator.key()), largest) <= 0) return true;
+      const overlaps = iterator.valid() && compareUserKeys(userKeyOf(iterator.key()), largest) <= 0;
+      iterator.close();
+      if (overlaps) return true;
     }
     return false;
   }

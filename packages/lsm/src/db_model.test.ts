@@ -315,6 +315,38 @@ test('standalone with bloom filters off and 16 KiB blocks: results equal the mod
   );
 });
 
+test('an iterator held open across memtable flushes (whose node memory the next memtables reuse) reads what it saw when opened', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.tuple(fc.nat(40), fc.nat(30)), { minLength: 1, maxLength: 60 }),
+      fc.array(fc.tuple(fc.nat(40), fc.nat(30)), { minLength: 20, maxLength: 120 }),
+      fc.boolean(),
+      async (before, after, closeOthers) => {
+        const db = await Db.open('/db', { vfs: new MemVfs(), memtableSizeBytes: 600, table: { blockSizeBytes: 256 }, compaction: SMALL_LEVELS });
+        const state = new Map<string, string>();
+        for (const [key, size] of before) {
+          await db.put(bytes(`k${key}`), bytes('b'.repeat(size)));
+          state.set(`k${key}`, 'b'.repeat(size));
+        }
+        const held = db.iterator();
+        // Short-lived iterators opened and closed meanwhile must not release the held one's memtable.
+        for (const [key, size] of after) {
+          await db.put(bytes(`k${key}`), bytes('a'.repeat(size + 1)));
+          if (closeOthers) db.iterator().close();
+        }
+        await db.flush();
+        assert.ok(db.stats().flushes >= 2, 'the writes after the iterator filled and flushed memtables');
+        const seen: [string, string][] = [];
+        for (const [key, value] of held.entries()) seen.push([key.toString('latin1'), value.toString('latin1')]);
+        held.close();
+        assert.equal(seen, sortedEntries(state));
+        await db.close();
+      },
+    ),
+    propertyParameters(100, 1000),
+  );
+});
+
 test('external-log: after any crash the database holds exactly the decrees ≤ lastFlushedDecree', async () => {
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 30 }), fc.array(opArb, { maxLength: 60 }), (seed, ops) => runExternal(seed, ops)),

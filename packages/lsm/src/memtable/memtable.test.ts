@@ -114,4 +114,61 @@ test('an immutable memtable read through its shared memory reads the same', () =
   );
 });
 
+/** Every record of `memtable` in order, as hex internal key + value. */
+function contents(memtable: Memtable): string[] {
+  const out: string[] = [];
+  const iterator = memtable.iterator();
+  for (iterator.seekToFirst(); iterator.valid(); iterator.next()) out.push(`${iterator.key().toString('hex')}=${iterator.value().toString('hex')}`);
+  iterator.close();
+  return out;
+}
+
+test('a memtable on a reused node pool (old records left in it) holds what a fresh one does', () => {
+  fc.assert(
+    fc.property(fc.array(entry, { minLength: 1, maxLength: 200 }), fc.array(entry, { maxLength: 200 }), (first, second) => {
+      // The first memtable's records stay in the pool: tall nodes, high links, a raised height.
+      const old = new Memtable(2048);
+      first.forEach(({ key, kind }, i) => old.add(i + 1, kind, key, Buffer.from([i & 0xff])));
+      old.markImmutable();
+      const pool = old.releasePool();
+      assert.ok(pool !== undefined);
+      const reused = new Memtable(2048, pool);
+      const fresh = new Memtable(2048);
+      for (const memtable of [reused, fresh]) second.forEach(({ key, kind }, i) => memtable.add(i + 1, kind, key, Buffer.from([i & 0xff, 7])));
+      assert.equal(contents(reused), contents(fresh));
+      assert.is(reused.count, second.length);
+      for (const { key } of [...first, ...second].slice(0, 30)) {
+        const a = reused.get(key, second.length);
+        const b = fresh.get(key, second.length);
+        assert.is(a.found, b.found);
+        if (a.found && b.found) assert.ok(a.value.equals(b.value) && a.deleted === b.deleted);
+      }
+    }),
+    propertyParameters(200, 3000),
+  );
+});
+
+test('the node pool is given up only with no iterator open, and only once', () => {
+  const memtable = new Memtable(2048);
+  memtable.add(1, KIND_PUT, Buffer.from('a'), Buffer.from('1'));
+  const open = memtable.iterator();
+  const closed = memtable.iterator();
+  closed.close();
+  closed.close(); // a second close must not unpin the open iterator's hold
+  memtable.markImmutable();
+  assert.is(memtable.releasePool(), undefined, 'an iterator is open');
+  open.seekToFirst();
+  assert.is(open.key().subarray(0, 1).toString(), 'a', 'the open iterator still reads the records');
+  open.close();
+  assert.ok(memtable.releasePool() instanceof Int32Array);
+  assert.throws(() => memtable.releasePool(), /once/);
+  assert.throws(() => memtable.iterator(), /gave up/);
+  assert.throws(() => memtable.get(Buffer.from('a'), 1), /gave up/);
+});
+
+test('a mutable memtable keeps its node pool', () => {
+  const memtable = new Memtable(2048);
+  assert.throws(() => memtable.releasePool(), /immutable/);
+});
+
 test.run();
