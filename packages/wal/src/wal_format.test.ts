@@ -383,6 +383,41 @@ test('os mode: appends resolve without fsync and are readable after a clean reop
   await reopened.close();
 });
 
+test('os mode: the active segment is synced in the background every writebackBytes, so a crash keeps what those syncs covered', async () => {
+  const kept: Record<string, number> = {};
+  for (const writebackBytes of [0, 1000]) {
+    const mem = new MemVfs({ tearWrites: false });
+    const wal = await open(mem, { durability: 'os', writebackBytes });
+    // 20 records of 200 bytes, one at a time: a background sync starts about every five.
+    for (let i = 1; i <= 20; i++) await wal.append(record(i, 200));
+    const { writebackSyncs, syncs } = wal.stats();
+    assert.is(syncs, 0, 'no append waited for a sync');
+    assert.is(writebackSyncs, writebackBytes === 0 ? 0 : 4, `${writebackSyncs} background syncs with writebackBytes ${writebackBytes}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    mem.crash();
+    const reopened = await open(mem, { durability: 'os' });
+    const indexes = (await readAll(reopened)).map((r) => r.index);
+    assert.equal(indexes, Array.from({ length: indexes.length }, (_, i) => i + 1), 'a prefix');
+    kept[writebackBytes] = indexes.length;
+    await reopened.close();
+  }
+  assert.is(kept[0], 0, 'without background syncs an os-mode segment keeps nothing it did not close');
+  assert.ok((kept[1000] ?? 0) >= 16, `the last background sync began after record 16 or later; kept ${kept[1000]}`);
+});
+
+test('os mode: a background sync that fails stops the log with IO_ERROR', async () => {
+  const mem = new MemVfs({ tearWrites: false });
+  const vfs = new FaultVfs(mem);
+  const wal = await open(vfs, { durability: 'os', writebackBytes: 500 });
+  await wal.append(record(1, 200));
+  vfs.inject({ op: 'sync', path: '.wal' });
+  await wal.append([record(2, 200), record(3, 200)]);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.is(wal.stats().writebackSyncs, 1);
+  assert.is(await codeOf(wal.append(record(4))), 'IO_ERROR');
+  await wal.close();
+});
+
 test('os mode: a steady stream of appends still lets timers run (the loop is never starved)', async () => {
   const wal = await open(new MemVfs(), { durability: 'os' });
   let index = 0;
