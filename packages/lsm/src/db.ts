@@ -25,6 +25,7 @@ import { DbIterator, type IteratorOptions } from './iterator/db_iterator.js';
 import type { InternalIterator } from './iterator/iterator.js';
 import { MergingIterator } from './iterator/merging_iterator.js';
 import { Memtable, type MemtableLookup } from './memtable/memtable.js';
+import { type MemtableRecycler, sharedRecycler } from './memtable/recycler.js';
 import { BlockCache, sharedBlockCache } from './sstable/block_cache.js';
 import { hashForFilter } from './sstable/bloom.js';
 import { DEFAULT_TABLE_OPTIONS, type TableOptions } from './sstable/table_builder.js';
@@ -76,6 +77,8 @@ export interface DbOptions {
   flushExecutor?: 'worker' | 'inline';
   /** Defaults to the process-wide flush pool (one thread, apart from compactions). */
   flushPool?: CompactionPool;
+  /** Where flushed memtables' memory goes for reuse; defaults to the process-wide one (32 MiB). */
+  recycler?: MemtableRecycler;
   /** Per-record keep/drop/rewrite during compaction. */
   compactionFilter?: CompactionFilterSpec;
   /** The clock whose time compaction filters see (default: the system clock). */
@@ -189,8 +192,13 @@ export class Db {
   private readonly lookupKey = new LookupKey();
   /** Full memtables, oldest first. */
   private immutables: Memtable[] = [];
-  /** The node pool of the last memtable flushed with no iterator open on it, for the next memtable. */
-  private sparePool: Int32Array | undefined;
+  private readonly recycler: MemtableRecycler;
+  /**
+   * Arena chunks that must never be reused: a memtable that linked entries in them was flushed
+   * while it could still be read (an iterator open) or after it handed out views of its bytes.
+   * The chunk it shares with the next memtable is among them, so that memtable's flush leaves it.
+   */
+  private readonly keptChunks = new WeakSet<ArrayBufferLike>();
   private wal: Wal | undefined;
   /** The last sequence number handed out. */
   private lastSequence = 0;
@@ -257,7 +265,8 @@ export class Db {
     this.flushExecutor = options.flushExecutor ?? (vfs instanceof NodeVfs ? 'worker' : 'inline');
     this.compactionExecutor = options.compactionExecutor ?? (vfs instanceof NodeVfs ? 'worker' : 'inline');
     this.memtable = new Memtable(this.memtableSizeBytes);
-    this.arena = new WriteArena(this.memtableSizeBytes);
+    this.recycler = options.recycler ?? sharedRecycler();
+    this.arena = new WriteArena(this.memtableSizeBytes, this.recycler);
   }
 
   static async open(dir: string, options: DbOptions): Promise<Db> {
@@ -512,8 +521,7 @@ export class Db {
     if (this.memtable.isEmpty && this.memtable.lastDecree <= this.versions.lastFlushedDecree) return;
     this.memtable.markImmutable();
     const full = this.memtable;
-    this.memtable = new Memtable(this.memtableSizeBytes, this.sparePool);
-    this.sparePool = undefined;
+    this.memtable = new Memtable(this.memtableSizeBytes, this.recycler.takePool());
     // External-log mode: a new memtable starts at the decree already applied.
     this.memtable.lastDecree = full.lastDecree;
     this.immutables.push(full);
@@ -604,9 +612,7 @@ export class Db {
     await this.versions.logAndApply(edit);
     for (const { file } of edit.newFiles) this.pendingOutputs.delete(file.number);
     this.immutables.shift();
-    // Nothing reads it now but iterators still open on it; without any, its nodes' memory serves
-    // the next memtable (no fresh pages to fault in, no growing by copies).
-    this.sparePool = memtable.releasePool() ?? this.sparePool;
+    this.recycle(memtable);
     this.counters.flushes++;
     // Writers stopped for room in memory may go on now, and the next flush may start: the log's
     // truncation (queued behind the appends made so far) need not hold them.
@@ -614,6 +620,28 @@ export class Db {
     this.wal?.truncatePrefix(this.versions.flushedSequence + 1).catch((error) => {
       if (!this.closed) this.backgroundError ??= error;
     });
+  }
+
+  /**
+   * Gives a flushed memtable's memory to the recycler, for new memtables to reuse instead of fresh
+   * pages (recycler.ts): its node pool when no iterator is open on it, and its arena chunks when,
+   * besides, it never handed out a view of their bytes. Not the last chunk: it may hold the next
+   * memtable's entries, or groups still on their way to the log; the next memtable's flush decides
+   * for it. The earlier chunks hold only entries of this memtable or older flushed ones, all linked.
+   */
+  private recycle(memtable: Memtable): void {
+    const chunks = memtable.inPlaceChunks();
+    const pool = memtable.releasePool();
+    if (pool === undefined || memtable.exposed) {
+      for (const chunk of chunks) this.keptChunks.add(chunk.buffer);
+      if (pool !== undefined) this.recycler.givePool(pool);
+      return;
+    }
+    this.recycler.givePool(pool);
+    for (let i = 0; i < chunks.length - 1; i++) {
+      const chunk = chunks[i] as Buffer;
+      if (chunk.length === this.arena.chunkBytes && !this.keptChunks.has(chunk.buffer)) this.recycler.giveChunk(chunk);
+    }
   }
 
   /** Builds an SSTable from a memtable (in the flush worker, or inline in slices); returns its metadata, its reader open. */

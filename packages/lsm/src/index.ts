@@ -8,6 +8,7 @@ export { type TableOptions, DEFAULT_TABLE_OPTIONS, TableBuilder } from './sstabl
 export { TableReader } from './sstable/table_reader.js';
 export { TableFiles, sharedTableFiles } from './sstable/table_files.js';
 export { Memtable } from './memtable/memtable.js';
+export { MemtableRecycler, type RecyclerStats, sharedRecycler } from './memtable/recycler.js';
 export {
   makeInternalKey,
   compareInternalKeys,

@@ -27,6 +27,7 @@
 import { PetrelError, putVarint } from '@petrel/base';
 import { KIND_DELETE, KIND_PUT, type Kind, TRAILER_BYTES, writeTrailer } from './format/internal_key.js';
 import type { Memtable } from './memtable/memtable.js';
+import type { MemtableRecycler } from './memtable/recycler.js';
 
 export const GROUP_VERSION = 2;
 
@@ -99,8 +100,10 @@ export function stampSequences(bytes: Buffer, start: number, end: number, firstS
 }
 
 /**
- * The write arena: chunks of SharedArrayBuffer, filled front to back and never rewritten. A chunk
- * lives as long as a memtable (or a value handed to a reader) refers to it.
+ * The write arena: chunks of SharedArrayBuffer, filled front to back. A chunk lives as long as a
+ * memtable (or a value handed to a reader) refers to it; the engine gives a chunk to the recycler
+ * only once nothing can read it again (db.ts, recycler.ts), and a new chunk is taken from there
+ * when one is kept.
  */
 export class WriteArena {
   /** The chunk being filled, and the first free offset in it. */
@@ -109,7 +112,10 @@ export class WriteArena {
   readonly chunkBytes: number;
 
   /** `memtableSizeBytes` sizes the chunks: an eighth of it, between 4 KiB and 1 MiB. */
-  constructor(memtableSizeBytes: number) {
+  constructor(
+    memtableSizeBytes: number,
+    private readonly recycler?: MemtableRecycler,
+  ) {
     let bytes = 4 * KiB;
     while (bytes < memtableSizeBytes / 8 && bytes < 1024 * KiB) bytes *= 2;
     this.chunkBytes = bytes;
@@ -118,7 +124,8 @@ export class WriteArena {
   /** Makes sure `bytes` contiguous bytes are free at `used` (a new chunk when the current one is short). */
   reserve(bytes: number): void {
     if (this.used + bytes <= this.chunk.length) return;
-    this.chunk = Buffer.from(new SharedArrayBuffer(Math.max(this.chunkBytes, bytes)));
+    const size = Math.max(this.chunkBytes, bytes);
+    this.chunk = (size === this.chunkBytes ? this.recycler?.takeChunk(size) : undefined) ?? Buffer.from(new SharedArrayBuffer(size));
     this.used = 0;
   }
 }

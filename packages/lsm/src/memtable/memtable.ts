@@ -132,6 +132,10 @@ export class Memtable {
   /** The last chunk given to addInPlace, and its index in `chunks`. */
   private lastForeignChunk: Buffer | undefined;
   private lastForeignIndex = -1;
+  /** The chunks given to addInPlace, in the order they first came. */
+  private readonly foreignChunks: Buffer[] = [];
+  /** Set once a view of the arena — a value from `get`, a key or value from an iterator — was handed out. */
+  private viewsHandedOut = false;
   private entries = 0;
   private height = 1;
   private randomState = 0x2545f491;
@@ -243,6 +247,20 @@ export class Memtable {
   /** @internal An iterator on this memtable closed. */
   unpin(): void {
     this.pins--;
+  }
+
+  /**
+   * Whether a view of the arena's bytes was ever handed out (a value from `get`, a key or a value
+   * read through an iterator): then whoever holds it may read those bytes at any later time, and
+   * the chunks must never be rewritten.
+   */
+  get exposed(): boolean {
+    return this.viewsHandedOut;
+  }
+
+  /** The chunks given to `addInPlace`, in the order their first entries came (the arena's order). */
+  inPlaceChunks(): readonly Buffer[] {
+    return this.foreignChunks;
   }
 
   private randomHeight(): number {
@@ -370,6 +388,7 @@ export class Memtable {
     if (chunk !== this.lastForeignChunk) {
       assert(chunk.buffer instanceof SharedArrayBuffer && chunk.byteOffset === 0, 'addInPlace needs a whole SharedArrayBuffer');
       this.chunks.push(chunk);
+      this.foreignChunks.push(chunk);
       this.lastForeignChunk = chunk;
       this.lastForeignIndex = this.chunks.length - 1;
     }
@@ -459,6 +478,7 @@ export class Memtable {
     const at = pool[node + OFFSET] as number;
     if (compareBytes(chunk, at, at + userLength, userKey, 0, userLength) !== 0) return NOT_FOUND;
     const valueAt = at + userLength + TRAILER_BYTES;
+    this.viewsHandedOut = true;
     return { found: true, deleted: pool[node + KIND] === KIND_DELETE, value: chunk.subarray(valueAt, valueAt + (pool[node + VALUE_LENGTH] as number)) };
   }
 
@@ -471,12 +491,14 @@ export class Memtable {
 
   /** @internal The internal key of a record (a view of the arena). */
   keyAt(node: number): Buffer {
+    this.viewsHandedOut = true;
     const pool = this.pool;
     const at = pool[node + OFFSET] as number;
     return (this.chunks[pool[node + CHUNK] as number] as Buffer).subarray(at, at + (pool[node + USER_LENGTH] as number) + TRAILER_BYTES);
   }
   /** @internal */
   valueAt(node: number): Buffer {
+    this.viewsHandedOut = true;
     const pool = this.pool;
     const at = (pool[node + OFFSET] as number) + (pool[node + USER_LENGTH] as number) + TRAILER_BYTES;
     return (this.chunks[pool[node + CHUNK] as number] as Buffer).subarray(at, at + (pool[node + VALUE_LENGTH] as number));
