@@ -461,6 +461,11 @@ export class Wal {
     });
   }
 
+  /** Stops the log: every later call fails with this error (the first failure stays). */
+  private stopWith(error: unknown): void {
+    this.failure ??= error instanceof PetrelError ? error : new PetrelError('IO_ERROR', `log ${this.dir}: ${String(error)}`, { cause: error });
+  }
+
   private checkUsable(): void {
     if (this.closed) throw new PetrelError('CLOSED', `log ${this.dir} is closed`);
     if (this.failure !== undefined) throw this.failure;
@@ -492,9 +497,7 @@ export class Wal {
       } catch (error) {
         this.operations.shift();
         if (operation.kind === 'group') this.pendingBytes -= operation.length;
-        if (this.failure === undefined && operation.kind !== 'truncatePrefix') {
-          this.failure = error instanceof PetrelError ? error : new PetrelError('IO_ERROR', `log ${this.dir}: ${String(error)}`, { cause: error });
-        }
+        if (operation.kind !== 'truncatePrefix') this.stopWith(error);
         operation.reject(error);
       }
       this.releaseBlocked();
@@ -594,9 +597,7 @@ export class Wal {
       },
       (error: unknown) => {
         this.writebackSync = undefined;
-        if (this.failure === undefined) {
-          this.failure = error instanceof PetrelError ? error : new PetrelError('IO_ERROR', `log ${this.dir}: ${String(error)}`, { cause: error });
-        }
+        this.stopWith(error);
       },
     );
   }
@@ -640,9 +641,7 @@ export class Wal {
         },
         (error: unknown) => {
           this.zeroSync = undefined;
-          if (this.failure === undefined) {
-            this.failure = error instanceof PetrelError ? error : new PetrelError('IO_ERROR', `log ${this.dir}: ${String(error)}`, { cause: error });
-          }
+          this.stopWith(error);
         },
       );
     })();

@@ -28,7 +28,8 @@
  * predecessors the previous insert found are still the right ones (`add`).
  *
  * Single writer (the event loop); readers see a write as soon as `add` returns, and the bytes of
- * an entry never change once written, so keys and values handed out stay valid. Once full, the
+ * an entry never change once written, so keys and values handed out stay valid (the engine reuses
+ * a flushed memtable's arena only if it never handed any out: `exposed`, recycler.ts). Once full, the
  * memtable is made immutable and flushed to an SSTable while a new one takes the writes; the flush
  * may run in a worker thread, which sees the same memory through `shared()` / `fromShared()`.
  */
@@ -232,8 +233,8 @@ export class Memtable {
    * page fault per 4 KiB on first touch (about 12 µs each on the VMs the benches ran on), and
    * growing it by doubling copies it several times as it fills.
    *
-   * Only the nodes are reused, never the arena: keys and values handed out are views of the arena
-   * and stay valid however long their holder keeps them.
+   * The arena is not the memtable's to give: its chunks are the engine's write arena, shared with
+   * the next memtable, and may be reused only if no view of them was handed out (`exposed`).
    */
   releasePool(): Int32Array | undefined {
     assert(this.immutable && !this.released, 'only an immutable memtable gives up its node pool, once');
