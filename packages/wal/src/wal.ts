@@ -164,12 +164,11 @@ export class Wal {
   private allocatedBytes = 0;
   /** A background zero write in flight on the active file, over [from, allocatedBytes + its length). */
   private zeroWrite: { from: number; done: Promise<void> } | undefined;
-  /** The background fsync of the last zero chunk, while it runs. */
-  private zeroSync: Promise<void> | undefined;
   /** Set when a zero write failed (a full disk): no more preallocation in this segment. */
   private allocationStopped = false;
-  /** `os` mode: the background sync of the active segment, while it runs, and where the last one began. */
-  private writebackSync: Promise<void> | undefined;
+  /** The background sync of the active file while it runs (syncInBackground). */
+  private backgroundSync: Promise<void> | undefined;
+  /** `os` mode: the segment's size when the last background sync of its records began. */
   private writebackFrom = 0;
 
   private readonly operations: Operation[] = [];
@@ -586,17 +585,27 @@ export class Wal {
   private writeBehind(): void {
     const segment = this.segments.at(-1);
     const file = this.active;
-    if (this.durability !== 'os' || this.writebackBytes === 0 || this.writebackSync !== undefined) return;
+    if (this.durability !== 'os' || this.writebackBytes === 0 || this.backgroundSync !== undefined) return;
     if (file === undefined || segment === undefined || this.failure !== undefined || this.closed) return;
     if (segment.writtenBytes - this.writebackFrom < this.writebackBytes) return;
     this.writebackFrom = segment.writtenBytes;
     this.counters.writebackSyncs++;
-    this.writebackSync = file.sync().then(
+    this.syncInBackground(file);
+  }
+
+  /**
+   * Syncs the active file in the background — the zeros preallocated ahead (`fsync` mode) or the
+   * records written since the last one (`os` mode); one at a time. `then` runs once it succeeded;
+   * a failure stops the log, as an append's sync would.
+   */
+  private syncInBackground(file: VfsFile, then?: () => void): void {
+    this.backgroundSync = file.sync().then(
       () => {
-        this.writebackSync = undefined;
+        this.backgroundSync = undefined;
+        then?.();
       },
       (error: unknown) => {
-        this.writebackSync = undefined;
+        this.backgroundSync = undefined;
         this.stopWith(error);
       },
     );
@@ -611,7 +620,7 @@ export class Wal {
   private allocateAhead(): void {
     const segment = this.segments.at(-1);
     const file = this.active;
-    if (!this.preallocate || this.allocationStopped || this.zeroWrite !== undefined || this.zeroSync !== undefined) return;
+    if (!this.preallocate || this.allocationStopped || this.zeroWrite !== undefined || this.backgroundSync !== undefined) return;
     if (file === undefined || segment === undefined || this.failure !== undefined || this.closed) return;
     const from = this.allocatedBytes;
     if (from - segment.writtenBytes >= PREALLOCATE_LOW_BYTES || from >= this.segmentSizeBytes) return;
@@ -633,26 +642,15 @@ export class Wal {
       }
       this.allocatedBytes = Math.max(this.allocatedBytes, from + length);
       this.counters.preallocatedBytes += length;
-      if (this.durability !== 'fsync') return;
-      this.zeroSync = file.sync().then(
-        () => {
-          this.zeroSync = undefined;
-          this.allocateAhead();
-        },
-        (error: unknown) => {
-          this.zeroSync = undefined;
-          this.stopWith(error);
-        },
-      );
+      if (this.durability === 'fsync') this.syncInBackground(file, () => this.allocateAhead());
     })();
   }
 
-  /** Waits until no background zero write or fsync runs on the active file. */
+  /** Waits until no background zero write or sync runs on the active file. */
   private async settleAllocation(): Promise<void> {
-    while (this.zeroWrite !== undefined || this.zeroSync !== undefined || this.writebackSync !== undefined) {
+    while (this.zeroWrite !== undefined || this.backgroundSync !== undefined) {
       await this.zeroWrite?.done;
-      await this.zeroSync;
-      await this.writebackSync;
+      await this.backgroundSync;
     }
   }
 
