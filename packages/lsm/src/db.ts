@@ -632,12 +632,11 @@ export class Db {
   private recycle(memtable: Memtable): void {
     const chunks = memtable.inPlaceChunks();
     const pool = memtable.releasePool();
+    if (pool !== undefined) this.recycler.givePool(pool);
     if (pool === undefined || memtable.exposed) {
       for (const chunk of chunks) this.keptChunks.add(chunk.buffer);
-      if (pool !== undefined) this.recycler.givePool(pool);
       return;
     }
-    this.recycler.givePool(pool);
     for (let i = 0; i < chunks.length - 1; i++) {
       const chunk = chunks[i] as Buffer;
       if (chunk.length === this.arena.chunkBytes && !this.keptChunks.has(chunk.buffer)) this.recycler.giveChunk(chunk);

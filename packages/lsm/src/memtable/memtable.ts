@@ -133,8 +133,6 @@ export class Memtable {
   /** The last chunk given to addInPlace, and its index in `chunks`. */
   private lastForeignChunk: Buffer | undefined;
   private lastForeignIndex = -1;
-  /** The chunks given to addInPlace, in the order they first came. */
-  private readonly foreignChunks: Buffer[] = [];
   /** Set once a view of the arena — a value from `get`, a key or value from an iterator — was handed out. */
   private viewsHandedOut = false;
   private entries = 0;
@@ -259,9 +257,13 @@ export class Memtable {
     return this.viewsHandedOut;
   }
 
-  /** The chunks given to `addInPlace`, in the order their first entries came (the arena's order). */
+  /**
+   * The chunks given to `addInPlace`, in the order their first entries came (the arena's order),
+   * for a memtable filled only that way (the engine's).
+   */
   inPlaceChunks(): readonly Buffer[] {
-    return this.foreignChunks;
+    assert(this.arenaIndex === -1, 'a memtable with arena chunks of its own (add, addFrom)');
+    return this.chunks;
   }
 
   private randomHeight(): number {
@@ -389,7 +391,6 @@ export class Memtable {
     if (chunk !== this.lastForeignChunk) {
       assert(chunk.buffer instanceof SharedArrayBuffer && chunk.byteOffset === 0, 'addInPlace needs a whole SharedArrayBuffer');
       this.chunks.push(chunk);
-      this.foreignChunks.push(chunk);
       this.lastForeignChunk = chunk;
       this.lastForeignIndex = this.chunks.length - 1;
     }
