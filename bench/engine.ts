@@ -62,6 +62,13 @@ function diskBytes(dir: string): number {
   return total;
 }
 
+/** The process's minor page faults (every thread) while `action` ran. */
+async function pageFaultsDuring(action: () => Promise<unknown>): Promise<number> {
+  const before = process.resourceUsage().minorPageFault;
+  await action();
+  return process.resourceUsage().minorPageFault - before;
+}
+
 interface EngineResult {
   opsPerSec: Record<WorkloadName, number>;
   writeAmplification: number | undefined;
@@ -85,9 +92,7 @@ async function runEngine(engine: EngineUnderTest, workload: ReturnType<typeof ma
   let worst = 0;
   const phase = async (name: string, action: () => Promise<unknown>) => {
     histogram.reset();
-    const faults = process.resourceUsage().minorPageFault;
-    await action();
-    pageFaultsByPhase[name] = process.resourceUsage().minorPageFault - faults;
+    pageFaultsByPhase[name] = await pageFaultsDuring(action);
     const max = histogram.max / 1e6;
     stallByPhase[name] = Math.round(max * 10) / 10;
     worst = Math.max(worst, max);
@@ -172,17 +177,13 @@ interface WarmUp {
  */
 async function warmUp(engine: EngineUnderTest, dir: string): Promise<WarmUp> {
   await engine.open(dir);
-  const faults = process.resourceUsage().minorPageFault;
   const started = performance.now();
-  await fill(engine, workload.shuffled, workload.values);
+  const pageFaults = await pageFaultsDuring(() => fill(engine, workload.shuffled, workload.values));
   const opsPerSec = COUNT / ((performance.now() - started) / 1000);
-  const pageFaults = process.resourceUsage().minorPageFault - faults;
   // Then every key read once: the block cache's first fill of fresh memory is paid here, not by
   // the first round's readrandom (54,976 faults against 4,609 in the next rounds, run 12).
   await engine.settle();
-  const readFaultsBefore = process.resourceUsage().minorPageFault;
-  await engine.read(workload.reads);
-  const readPageFaults = process.resourceUsage().minorPageFault - readFaultsBefore;
+  const readPageFaults = await pageFaultsDuring(() => engine.read(workload.reads));
   await engine.close();
   rmSync(dir, { recursive: true, force: true });
   console.log(
