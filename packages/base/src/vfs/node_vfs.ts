@@ -136,8 +136,12 @@ class NodeFile implements VfsFile {
     this.closed = true;
     const dsyncFd = this.dsyncFd;
     this.dsyncFd = undefined;
-    if (dsyncFd !== undefined) await io(this.path, () => new Promise<void>((resolve, reject) => fs.close(dsyncFd, (e) => (e ? reject(e) : resolve()))));
-    await io(this.path, () => new Promise<void>((resolve, reject) => fs.close(this.fd, (e) => (e ? reject(e) : resolve()))));
+    if (dsyncFd !== undefined) await this.closeFd(dsyncFd);
+    await this.closeFd(this.fd);
+  }
+
+  private closeFd(fd: number): Promise<void> {
+    return io(this.path, () => new Promise<void>((resolve, reject) => fs.close(fd, (e) => (e ? reject(e) : resolve()))));
   }
 }
 
