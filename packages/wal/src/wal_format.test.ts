@@ -383,6 +383,28 @@ test('os mode: appends resolve without fsync and are readable after a clean reop
   await reopened.close();
 });
 
+test('groups of every size, one after another (their buffers reused), read back byte for byte', async () => {
+  const vfs = new MemVfs();
+  const wal = await open(vfs, { durability: 'os', segmentSizeBytes: 4 * 2 ** 20 });
+  // Sizes around the kept buffers' limits (64 KiB, 256 KiB): a big group after a small one, a
+  // small one after a big one; each record's bytes differ, so a stale byte would show.
+  const sizes = [100, 70_000, 10, 200_000, 300_000, 5, 130_000, 65_536, 1, 262_144, 40];
+  const written: Buffer[] = [];
+  let index = 0;
+  for (const size of sizes) {
+    const data = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) data[i] = (i * 31 + size) & 0xff;
+    written.push(data);
+    await wal.append({ index: ++index, data });
+  }
+  await wal.close();
+  const reopened = await open(vfs, { durability: 'os', segmentSizeBytes: 4 * 2 ** 20 });
+  const records = await readAll(reopened);
+  assert.equal(records.map((r) => r.index), sizes.map((_, i) => i + 1));
+  records.forEach((r, i) => assert.ok(Buffer.compare(Buffer.from(r.data), written[i] as Buffer) === 0, `record ${i + 1} (${sizes[i]} bytes)`));
+  await reopened.close();
+});
+
 test('os mode: the active segment is synced in the background every writebackBytes, so a crash keeps what those syncs covered', async () => {
   const kept: Record<string, number> = {};
   for (const writebackBytes of [0, 1000]) {
