@@ -34,8 +34,11 @@ export class PetrelEngine implements EngineUnderTest {
 
   async fillBatch(keys: KeyList, values: Buffer[], batchSize: number): Promise<void> {
     const db = this.database;
+    // One batch, cleared after each write (its buffer kept), as db_bench reuses its WriteBatch: the
+    // engine copies a batch's bytes when it writes them, so the batch is free once write resolves.
+    const batch = new WriteBatch();
     for (let start = 0; start < keys.length; start += batchSize) {
-      const batch = new WriteBatch();
+      batch.clear();
       const end = Math.min(keys.length, start + batchSize);
       for (let i = start; i < end; i++) batch.put(keys.at(i), values[i % values.length]!);
       await db.write(batch);
