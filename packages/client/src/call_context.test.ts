@@ -87,6 +87,22 @@ test('calls of many timeout lengths, started in any order, each end at their own
   for (const [timeoutMs, ms] of ended) assert.ok(ms >= timeoutMs - 1, `${timeoutMs} ms call ended after ${ms.toFixed(1)} ms`);
 });
 
+test('calls whose deadlines all pass while the event loop is blocked still end in the order of their deadlines', async () => {
+  const ended: number[] = [];
+  const lengths = [45, 15, 30, 15, 60, 5, 30, 25];
+  const calls = lengths.map((timeoutMs) =>
+    withDeadline(`op ${timeoutMs}`, timeoutMs, () => never).catch((error: unknown) => {
+      assert.is((error as PetrelError).code, 'TIMEOUT');
+      ended.push(timeoutMs);
+    }),
+  );
+  // Every deadline passes before the loop turns again, so one timer firing finds them all due.
+  const until = performance.now() + 80;
+  while (performance.now() < until);
+  await Promise.all(calls);
+  assert.equal(ended, [...lengths].sort((a, b) => a - b));
+});
+
 test('once no call is in progress no deadline timer is left to keep the process alive', async () => {
   const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
   const before = timers();

@@ -255,17 +255,24 @@ class Deadlines {
     this.timerAt = Infinity;
     // Node's timers count from the event loop's cached time, so one set late in a busy turn can
     // fire early: a call less than a millisecond from its deadline ends now, the others wait on.
+    // When the loop was late, several lists may have calls due: they end in the order of their
+    // deadlines, the earliest head of all first, not list by list.
     const now = performance.now();
+    for (;;) {
+      let earliest: TimedCall<unknown> | undefined;
+      for (const list of this.lists.values()) {
+        const head = list.head;
+        if (head !== undefined && head.deadlineMs - now < 1 && (earliest === undefined || head.deadlineMs < earliest.deadlineMs)) earliest = head;
+      }
+      if (earliest === undefined) break;
+      this.remove(earliest);
+      earliest.deadlineReached();
+    }
     let next = Infinity;
     for (const [timeoutMs, list] of this.lists) {
-      let call = list.head;
-      while (call !== undefined && call.deadlineMs - now < 1) {
-        this.remove(call);
-        call.deadlineReached();
-        call = list.head;
-      }
-      if (call === undefined) this.lists.delete(timeoutMs);
-      else if (call.deadlineMs < next) next = call.deadlineMs;
+      const head = list.head;
+      if (head === undefined) this.lists.delete(timeoutMs);
+      else if (head.deadlineMs < next) next = head.deadlineMs;
     }
     if (next !== Infinity && next < this.timerAt) this.arm(next);
   }
