@@ -65,6 +65,13 @@ class WorkerHandle {
   }
 }
 
+/**
+ * Node flags for every client worker, from PETREL_BENCH_CLIENT_NODE_FLAGS (space-separated), for
+ * measuring the load generator itself: `--cpu-prof --cpu-prof-dir=DIR` writes each worker's
+ * profile when it exits.
+ */
+const CLIENT_NODE_FLAGS = (process.env.PETREL_BENCH_CLIENT_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+
 export class ClientPool {
   private constructor(private readonly workers: WorkerHandle[]) {}
 
@@ -72,7 +79,7 @@ export class ClientPool {
     const entry = join(import.meta.dirname, 'client_worker.ts');
     const workers: WorkerHandle[] = [];
     for (let i = 0; i < options.clients; i++) {
-      const child = fork(entry, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(entry, [], { execArgv: [...CLIENT_NODE_FLAGS, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       guardChild(child);
       workers.push(new WorkerHandle(child));
     }

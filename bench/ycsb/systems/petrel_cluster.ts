@@ -28,6 +28,11 @@ const READY_TIMEOUT_MS = 60_000;
  * the cluster fails to start) and prints those that mention an error or a warning.
  */
 const EXTRA_NODE_FLAGS = (process.env.PETREL_BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+/**
+ * `petrel replica` flags for every replica server, from PETREL_BENCH_REPLICA_FLAGS
+ * (space-separated), for comparing settings: `--row-cache-mb 0` runs without the row cache.
+ */
+const EXTRA_REPLICA_FLAGS = (process.env.PETREL_BENCH_REPLICA_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
 /** A profiled server writes its profile while exiting; give it longer than the usual 5 s. */
 const PROFILED_STOP_GRACE_MS = 60_000;
 
@@ -81,7 +86,7 @@ export class PetrelSystem implements SystemUnderTest {
       await withTimeout(meta.ready, READY_TIMEOUT_MS, 'the meta server');
       for (let i = 0; i < REPLICA_SERVERS; i++) {
         const name = `replica${i + 1}`;
-        const args = ['replica', '--listen', `127.0.0.1:${replicaPorts[i]!}`, '--meta', metaAddress, '--data-dir', join(options.dataDir, name), '--http-port', '0'];
+        const args = ['replica', '--listen', `127.0.0.1:${replicaPorts[i]!}`, '--meta', metaAddress, '--data-dir', join(options.dataDir, name), '--http-port', '0', ...EXTRA_REPLICA_FLAGS];
         let child: ChildServer;
         if (i === 0 && profileDir !== null) {
           child = startChild(name, args, log, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...EXTRA_NODE_FLAGS]);

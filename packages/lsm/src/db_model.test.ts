@@ -1,7 +1,8 @@
 /**
  * The engine against a sorted-map model: random puts, deletes, batches, gets, iterations (both
  * directions, random bounds, old snapshots), flushes, clean reopens and crashes (MemVfs with torn
- * writes), with a tiny memtable so that SSTables and L0 stacks form.
+ * writes), and gets while writes are still on their way; a tiny memtable makes SSTables and L0
+ * stacks form.
  *
  * Standalone mode: after a crash the database holds exactly a prefix of the writes issued, in
  * order, and that prefix includes every write whose promise resolved. Writes go through put/del
@@ -27,6 +28,7 @@ type Op =
   | { kind: 'del'; key: number; wait: boolean }
   | { kind: 'batch'; keys: number[]; deletes: boolean[]; wait: boolean }
   | { kind: 'get'; key: number }
+  | { kind: 'peek'; key: number }
   | { kind: 'scan'; reverse: boolean; lower: number | null; upper: number | null; useSnapshot: boolean }
   | { kind: 'snapshot' }
   | { kind: 'flush' }
@@ -42,6 +44,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('del' as const), key: keyArb, wait: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('batch' as const), keys: fc.array(keyArb, { minLength: 1, maxLength: 5 }), deletes: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }), wait: fc.boolean() }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('get' as const), key: keyArb }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('peek' as const), key: keyArb }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('scan' as const), reverse: fc.boolean(), lower: fc.option(keyArb), upper: fc.option(keyArb), useSnapshot: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'snapshot' as const }) },
   { weight: 2, arbitrary: fc.constant({ kind: 'flush' as const }) },
@@ -137,6 +140,16 @@ async function runStandalone(seed: number, ops: Op[], options: Partial<DbOptions
         const expected = stateAfter(writes, writes.length).get(KEYS[op.key]!);
         const actual = db.get(bytes(KEYS[op.key]!));
         assert.is(actual?.toString('latin1'), expected, `get ${JSON.stringify(KEYS[op.key])}`);
+        break;
+      }
+      case 'peek': {
+        // A get while writes are still on their way: it sees some prefix of the writes that holds
+        // every acknowledged one.
+        const key = KEYS[op.key]!;
+        const actual = db.get(bytes(key))?.toString('latin1');
+        let explained = false;
+        for (let count = writes.length; count >= resolved && !explained; count--) explained = stateAfter(writes, count).get(key) === actual;
+        assert.ok(explained, `get ${JSON.stringify(key)} while writes are pending gave ${JSON.stringify(actual)}, which no prefix holding the ${resolved} acknowledged writes explains`);
         break;
       }
       case 'scan': {
@@ -252,6 +265,7 @@ async function runExternal(seed: number, ops: Op[]): Promise<void> {
         await apply(op.keys.map((key, i) => ({ key: KEYS[key]!, value: op.deletes[i] ? null : `b${writes.length}-${i}` })));
         break;
       case 'get':
+      case 'peek':
         assert.is(db.get(bytes(KEYS[op.key]!))?.toString('latin1'), stateAfter(writes, writes.length).get(KEYS[op.key]!));
         break;
       case 'flush':
