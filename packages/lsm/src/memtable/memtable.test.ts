@@ -56,6 +56,47 @@ test('iteration order equals compareInternalKeys order; get finds the newest vis
   );
 });
 
+test('get through the hash index equals a search of the sorted records: any insert order, any read sequence, long shared prefixes, an index built at any point and grown', () => {
+  fc.assert(
+    fc.property(
+      fc.array(entry, { minLength: 1, maxLength: 300 }),
+      fc.boolean(),
+      fc.array(fc.nat(400), { maxLength: 40 }),
+      fc.nat(300),
+      (entries, shuffled, sequences, firstGetAt) => {
+        const memtable = new Memtable();
+        // Sequences in insert order, or in a scrambled order (the index must keep the newest).
+        const order = entries.map((_, i) => (shuffled ? ((i * 7919) % 1009) + 1 : i + 1));
+        const records: { key: Buffer; sequence: number; kind: number; value: number }[] = [];
+        entries.forEach(({ key, kind }, i) => {
+          const sequence = order[i]!;
+          if (records.some((r) => r.sequence === sequence)) return;
+          // The first get builds the index from the records so far; inserts after it maintain it.
+          if (i === firstGetAt) memtable.get(key, Number.MAX_SAFE_INTEGER);
+          memtable.add(sequence, kind, key, Buffer.from([i & 0xff, i >> 8]));
+          records.push({ key: Buffer.from(key), sequence, kind, value: i });
+        });
+        const reads = [Number.MAX_SAFE_INTEGER, ...sequences];
+        for (const { key } of records.slice(0, 60)) {
+          for (const sequence of reads) {
+            const visible = records.filter((r) => r.key.equals(key) && r.sequence <= sequence).sort((a, b) => b.sequence - a.sequence)[0];
+            const result = memtable.get(key, sequence);
+            const where = `${key.toString('hex')}@${sequence}`;
+            assert.is(result.found, visible !== undefined, where);
+            if (result.found && visible !== undefined) {
+              assert.is(result.deleted, visible.kind === KIND_DELETE, where);
+              if (!result.deleted) assert.is(result.value.readUInt16LE(0), visible.value, where);
+            }
+          }
+        }
+        // Keys never written miss, whatever the index holds.
+        assert.is(memtable.get(Buffer.from('never written, longer than eighteen bytes'), Number.MAX_SAFE_INTEGER).found, false);
+      },
+    ),
+    propertyParameters(300, 3000),
+  );
+});
+
 test('runs of inserts in key order (the no-search shortcut), mixed with others, keep the order', () => {
   fc.assert(
     fc.property(
