@@ -32,9 +32,10 @@
  * sequence — every read without a snapshot — is one hash and a probe or two, found or not; an
  * older snapshot's read falls back to the skip list. Reads of keys that live in the SSTables pass
  * through every memtable first, so the misses gain as much as the hits. The index costs each
- * insert a hash and a probe (~15% of an insert measured alone), so a memtable builds it at its
- * first `get` and keeps it from then on: one that is only written (a bulk load) never pays. A
- * worker's read-only view (`fromShared`) has no index and always searches.
+ * insert a hash and a probe (~20% of an insert measured alone), so a memtable builds it at its
+ * first `get` and keeps it from then on: one that is only written (a bulk load) never pays. Its
+ * arrays count toward the memtable's size. A worker's read-only view (`fromShared`) has no index
+ * and always searches.
  *
  * Single writer (the event loop); readers see a write as soon as `add` returns, and the bytes of
  * an entry never change once written, so keys and values handed out stay valid (the engine reuses
@@ -115,21 +116,21 @@ function setProbe(probe: Probe, bytes: Uint8Array, start: number, userLength: nu
   probe.start = start;
 }
 
+/** One 32-bit word into a running hash (a multiply, a rotation, another multiply). */
+function mixWord(h: number, word: number): number {
+  const k = Math.imul(h ^ word, 0xcc9e2d51);
+  return (Math.imul((k << 13) | (k >>> 19), 5) + 0xe6546b64) | 0;
+}
+
 /** A user key's hash from its probe: the six chunks and the length, then any bytes past them. */
 function hashProbe(probe: Probe): number {
   let h = Math.imul(probe.userLength ^ 0x9e3779b9, 0x85ebca6b);
-  h = Math.imul(h ^ probe.c0, 0xcc9e2d51);
-  h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
-  h = Math.imul(h ^ probe.c1, 0xcc9e2d51);
-  h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
-  h = Math.imul(h ^ probe.c2, 0xcc9e2d51);
-  h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
-  h = Math.imul(h ^ probe.c3, 0xcc9e2d51);
-  h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
-  h = Math.imul(h ^ probe.c4, 0xcc9e2d51);
-  h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
-  h = Math.imul(h ^ probe.c5, 0xcc9e2d51);
-  h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
+  h = mixWord(h, probe.c0);
+  h = mixWord(h, probe.c1);
+  h = mixWord(h, probe.c2);
+  h = mixWord(h, probe.c3);
+  h = mixWord(h, probe.c4);
+  h = mixWord(h, probe.c5);
   const bytes = probe.bytes;
   for (let i = probe.start + CHUNKED_BYTES, end = probe.start + probe.userLength; i < end; i++) {
     h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
@@ -534,6 +535,8 @@ export class Memtable {
     }
     this.indexNodes = nodes;
     this.indexHashes = hashes;
+    // The index counts toward the memtable's size, as its nodes do.
+    this.bytes += (nodes.length - oldNodes.length) * 8;
     return nodes;
   }
 
@@ -565,6 +568,7 @@ export class Memtable {
     this.indexNodes = new Int32Array(slots);
     this.indexHashes = new Int32Array(slots);
     this.indexUsed = 0;
+    this.bytes += slots * 8;
     const probe = this.probe;
     const pool = this.pool;
     for (let node = pool[HEAD + LINKS] as number; node !== 0; node = pool[node + LINKS] as number) {
