@@ -7,6 +7,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import type { AdapterSpec } from './adapter.js';
+import { flagsFromEnv } from './env_flags.js';
 import { guardChild, releaseChild } from './process_guard.js';
 import type { PhaseReport, RunCommand, WorkerCommand, WorkerMessage } from './worker_protocol.js';
 
@@ -70,7 +71,7 @@ class WorkerHandle {
  * measuring the load generator itself: `--cpu-prof --cpu-prof-dir=DIR` writes each worker's
  * profile when it exits.
  */
-const CLIENT_NODE_FLAGS = (process.env.PETREL_BENCH_CLIENT_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+const CLIENT_NODE_FLAGS = flagsFromEnv('PETREL_BENCH_CLIENT_NODE_FLAGS');
 
 export class ClientPool {
   private constructor(private readonly workers: WorkerHandle[]) {}

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { type ChildServer, startChild } from '@petrel/cli';
 import { PetrelClient } from '@petrel/client';
 import type { PetrelAdapterOptions } from '../adapters/petrel.js';
+import { flagsFromEnv } from '../env_flags.js';
 import { freePorts } from '../free_port.js';
 import { guardChild, stopChild } from '../process_guard.js';
 import type { RunningSystem, StartOptions, SystemUnderTest } from './system.js';
@@ -27,12 +28,13 @@ const READY_TIMEOUT_MS = 60_000;
  * they print joins the servers' other lines, of which the bench keeps the last 40 (shown when
  * the cluster fails to start) and prints those that mention an error or a warning.
  */
-const EXTRA_NODE_FLAGS = (process.env.PETREL_BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+const EXTRA_NODE_FLAGS = flagsFromEnv('PETREL_BENCH_SERVER_NODE_FLAGS');
 /**
  * `petrel replica` flags for every replica server, from PETREL_BENCH_REPLICA_FLAGS
- * (space-separated), for comparing settings: `--row-cache-mb 0` runs without the row cache.
+ * (space-separated), for comparing settings: `--background-nice 0` runs compactions and flushes
+ * at the requests' priority.
  */
-const EXTRA_REPLICA_FLAGS = (process.env.PETREL_BENCH_REPLICA_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+const EXTRA_REPLICA_FLAGS = flagsFromEnv('PETREL_BENCH_REPLICA_FLAGS');
 /** A profiled server writes its profile while exiting; give it longer than the usual 5 s. */
 const PROFILED_STOP_GRACE_MS = 60_000;
 
