@@ -572,10 +572,8 @@ export class Memtable {
     const probe = this.probe;
     const pool = this.pool;
     for (let node = pool[HEAD + LINKS] as number; node !== 0; node = pool[node + LINKS] as number) {
-      setProbe(probe, this.chunks[pool[node + CHUNK] as number] as Buffer, pool[node + OFFSET] as number, pool[node + USER_LENGTH] as number, 0, 0);
-      probe.sequenceHigh = pool[node + SEQUENCE_HIGH] as number;
-      probe.sequenceLow = (pool[node + SEQUENCE_LOW] as number) >>> 0;
-      probe.kind = pool[node + KIND] as number;
+      const sequence = (pool[node + SEQUENCE_HIGH] as number) * 4294967296 + ((pool[node + SEQUENCE_LOW] as number) >>> 0);
+      setProbe(probe, this.chunks[pool[node + CHUNK] as number] as Buffer, pool[node + OFFSET] as number, pool[node + USER_LENGTH] as number, sequence, pool[node + KIND] as number);
       this.index(node, hashProbe(probe), probe);
     }
   }
@@ -616,14 +614,10 @@ export class Memtable {
   get(userKey: Uint8Array, sequence: number): MemtableLookup {
     assert(!this.released, 'read of a memtable that gave up its node pool');
     // The first entry of userKey at or below `sequence`: kind 255 sorts before every real kind.
+    if (this.indexNodes === undefined && !this.noIndex) this.buildIndex();
     const probe = this.probe;
     setProbe(probe, userKey, 0, userKey.length, sequence, 255);
     let node: number;
-    if (this.indexNodes === undefined && !this.noIndex) {
-      this.buildIndex();
-      // Building used the probe.
-      setProbe(probe, userKey, 0, userKey.length, sequence, 255);
-    }
     if (this.indexNodes !== undefined) {
       node = this.newestOf(probe);
       if (node === 0) return NOT_FOUND;
