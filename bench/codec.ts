@@ -12,11 +12,21 @@
  * ratio v8 ÷ Petrel (above 1: Petrel's is faster). Every write crosses two prepares and two acks
  * (replica count 3): those four encodings and four decodings are CPU on the servers' main threads.
  *
+ * A second table times the encoding of client messages and mutations (`encodeMessage`,
+ * `encodeMutation`: one reused writer, copied out at the end) against a fresh writer per message
+ * that starts small and grows (how they were encoded until 2026-12-04), the same rounds:
+ *
+ *   getResponse   a replica server's answer to a `get` of a 1 KiB value (every read's answer)
+ *   getRequest    a client's `get` (small)
+ *   setRequest    a client's `set` of a 1 KiB value
+ *   mutation      the primary's mutation of that `set`
+ *
  *   npm run bench:codec [-- --quick]
  */
 import { isDeepStrictEqual } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
-import { CLUSTER_TYPE_IDS, decodeClusterMessage, encodeClusterMessage } from '@petrel/protocol';
+import { BufferWriter } from '@petrel/base';
+import { CLUSTER_TYPE_IDS, type Message, type Mutation, decodeClusterMessage, decodeMessage, decodeMutation, encodeClusterMessage, encodeMessage, encodeMutation, writeMessage, writeMutation } from '@petrel/protocol';
 import { median, quick, report, round, table } from './lib/report.js';
 
 const ROUNDS = quick ? 3 : 5;
@@ -103,4 +113,76 @@ for (const name of Object.keys(messages)) {
   rows.push([name, String(ours.bytes), String(theirs.bytes), ours.encodeUs, theirs.encodeUs, ratios[`${name}Encode`]!, ours.decodeUs, theirs.decodeUs, ratios[`${name}Decode`]!]);
 }
 console.log(table(['message', 'bytes petrel', 'bytes v8', 'encode µs petrel', 'encode µs v8', 'v8 ÷ petrel', 'decode µs petrel', 'decode µs v8', 'v8 ÷ petrel'], rows));
-report('codec', { rounds: ROUNDS, secondsPerRun: SECONDS, writeBytes: WRITE_BYTES, ...figures, ratios });
+
+// ---- Client messages and mutations: the reused writer against a growing fresh one ----
+
+const value = Buffer.alloc(1024, 5);
+const hashKey = Buffer.from('user4821');
+const sortKey = Buffer.from('field0');
+const header = { tableId: 2, partitionIndex: 5, timeoutMs: 1000 };
+const setMutation: Mutation = { nowSeconds: 1_790_000_000, defaultTtlSeconds: 0, writes: [{ type: 'set', hashKey, sortKey, value, expireTs: 0 }] };
+const clientMessages: Record<string, { message: Message } | { mutation: Mutation }> = {
+  getResponse: { message: { kind: 'response', name: 'get', requestId: 123_456, body: { value } } as Message },
+  getRequest: { message: { kind: 'request', name: 'get', requestId: 123_456, body: { header, request: { hashKey, sortKey } } } as Message },
+  setRequest: { message: { kind: 'request', name: 'set', requestId: 123_456, body: { header, request: { hashKey, sortKey, value, ttlSeconds: 0 } } } as Message },
+  mutation: { mutation: setMutation },
+};
+/** The two ways of encoding one client message or mutation. */
+function clientCodecs(item: { message: Message } | { mutation: Mutation }): Record<'scratch' | 'grown', Codec> {
+  if ('message' in item) {
+    const decode = (bytes: Uint8Array): unknown => decodeMessage(bytes);
+    return {
+      scratch: { encode: () => encodeMessage(item.message), decode },
+      grown: {
+        encode: () => {
+          const writer = new BufferWriter(256);
+          writeMessage(writer, item.message);
+          return writer.take();
+        },
+        decode,
+      },
+    };
+  }
+  const decode = (bytes: Uint8Array): unknown => decodeMutation(bytes);
+  return {
+    scratch: { encode: () => encodeMutation(item.mutation), decode },
+    grown: {
+      encode: () => {
+        const writer = new BufferWriter(64);
+        writeMutation(writer, item.mutation);
+        return writer.toBuffer();
+      },
+      decode,
+    },
+  };
+}
+const clientSamples: Record<string, Record<'scratch' | 'grown', number[]>> = {};
+for (const [name, item] of Object.entries(clientMessages)) {
+  const ways = clientCodecs(item);
+  // Both ways must give the same bytes, and the bytes must decode.
+  const a = ways.scratch.encode(null);
+  if (!Buffer.from(a).equals(ways.grown.encode(null))) throw new Error(`${name}: the two encodings differ`);
+  ways.scratch.decode(a);
+  clientSamples[name] = { scratch: [], grown: [] };
+  for (const way of Object.values(ways)) time(way, null, SECONDS / 4); // warm-up
+}
+for (let r = 0; r < ROUNDS; r++) {
+  const order = r % 2 === 0 ? (['scratch', 'grown'] as const) : (['grown', 'scratch'] as const);
+  for (const [name, item] of Object.entries(clientMessages)) {
+    const ways = clientCodecs(item);
+    for (const way of order) clientSamples[name]![way].push(time(ways[way], null, SECONDS / 2).encodeUs);
+  }
+}
+const clientRows: (string | number)[][] = [];
+const clientFigures: Record<string, unknown> = {};
+for (const [name, item] of Object.entries(clientMessages)) {
+  const scratchUs = round(median(clientSamples[name]!.scratch), 3);
+  const grownUs = round(median(clientSamples[name]!.grown), 3);
+  const bytes = clientCodecs(item).scratch.encode(null).length;
+  ratios[`${name}GrownVsScratch`] = round(grownUs / scratchUs, 3);
+  clientFigures[name] = { bytes, scratchEncodeUs: scratchUs, grownEncodeUs: grownUs };
+  clientRows.push([name, String(bytes), scratchUs, grownUs, ratios[`${name}GrownVsScratch`]!]);
+}
+console.log('');
+console.log(table(['client message', 'bytes', 'encode µs, reused writer', 'encode µs, fresh growing writer', 'fresh ÷ reused'], clientRows));
+report('codec', { rounds: ROUNDS, secondsPerRun: SECONDS, writeBytes: WRITE_BYTES, ...figures, client: clientFigures, ratios });

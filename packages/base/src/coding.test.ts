@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BufferReader, BufferWriter, varintLength } from './coding.js';
+import { BufferReader, BufferWriter, encodeWithScratch, varintLength } from './coding.js';
 import { PetrelError } from './errors.js';
 
 test('every field written by BufferWriter reads back identically, in order', () => {
@@ -112,6 +112,36 @@ test('take hands over the written bytes; the writer starts over without touching
   writer.u32be(1).u32be(2);
   assert.is(taken.toString('hex'), 'deadbeef06' + Buffer.from('petrel').toString('hex'));
   assert.is(writer.take().toString('hex'), '0000000100000002');
+});
+
+test('encodeWithScratch: exactly the bytes written, never shared between results, nested calls and failures included', () => {
+  const writeBytes = (writer: BufferWriter, bytes: Uint8Array): void => {
+    writer.lengthPrefixed(bytes);
+  };
+  const expected = (bytes: Uint8Array): string => new BufferWriter(16).lengthPrefixed(bytes).take().toString('hex');
+  fc.assert(
+    fc.property(fc.array(fc.uint8Array({ maxLength: 3000 }), { maxLength: 20 }), (inputs) => {
+      const results = inputs.map((bytes) => encodeWithScratch(writeBytes, bytes));
+      // Each result holds its own bytes: later encodings (into the same scratch) changed none.
+      results.forEach((result, i) => assert.is(result.toString('hex'), expected(inputs[i]!)));
+    }),
+  );
+  // A call from inside another's write gets a writer of its own and does not disturb the outer one.
+  const outer = encodeWithScratch((writer, bytes: Uint8Array) => {
+    writer.u8(1);
+    const inner = encodeWithScratch(writeBytes, Buffer.from('inner'));
+    writer.bytes(inner);
+    writer.lengthPrefixed(bytes);
+  }, Buffer.from('outer'));
+  assert.is(outer.toString('hex'), '01' + expected(Buffer.from('inner')) + expected(Buffer.from('outer')));
+  // A write that throws leaves the scratch usable; so does one larger than the kept size.
+  assert.throws(() => encodeWithScratch((writer) => {
+    writer.u8(7);
+    throw new Error('bad field');
+  }, null), /bad field/);
+  const big = Buffer.alloc(3 * 1024 * 1024, 9);
+  assert.is(encodeWithScratch(writeBytes, big).length, varintLength(big.length) + big.length);
+  assert.is(encodeWithScratch(writeBytes, Buffer.from('after')).toString('hex'), expected(Buffer.from('after')));
 });
 
 test.run();

@@ -1,7 +1,7 @@
 /** @petrel/base: what every other package stands on. */
 export { assert, unreachable, AssertionError } from './assert.js';
 export { PetrelError, isPetrelError, isErrorCode, ERROR_CODES, type ErrorCode, type PetrelErrorDetails } from './errors.js';
-export { BufferReader, BufferWriter, grownBuffer, putVarint, varintLength } from './coding.js';
+export { BufferReader, BufferWriter, encodeWithScratch, grownBuffer, putVarint, varintLength } from './coding.js';
 export { initChecksum, xxh64, xxh32, checksum32, createXxh64, type Hasher64 } from './checksum.js';
 export { Prng } from './random.js';
 export { type Clock, SystemClock, ManualClock, systemClock } from './clock.js';

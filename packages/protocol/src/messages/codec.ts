@@ -11,7 +11,7 @@
  * fields are views into the input (no copies), every loop is bounded by the input's length, and
  * trailing bytes are an error.
  */
-import { BufferReader, BufferWriter, PetrelError, putVarint, varintLength } from '@petrel/base';
+import { BufferReader, BufferWriter, PetrelError, encodeWithScratch, putVarint, varintLength } from '@petrel/base';
 import {
   type BodyCodec,
   type ErrorResponse,
@@ -200,10 +200,7 @@ export function writeMessage(writer: BufferWriter, message: Message): void {
 
 /** The bytes of one message. */
 export function encodeMessage(message: Message): Buffer {
-  // Most messages fit in 256 bytes (a pool slice, no copy at the end); bigger ones grow.
-  const writer = new BufferWriter(256);
-  writeMessage(writer, message);
-  return writer.take();
+  return encodeWithScratch(writeMessage, message);
 }
 
 /**

@@ -8,7 +8,7 @@
  * Field encodings are those of messages (fields.ts). Decoding fails with CORRUPTION (stored
  * bytes) or INVALID_ARGUMENT (bytes from a peer), as the caller chooses.
  */
-import { BufferReader, BufferWriter, type ErrorCode, PetrelError } from '@petrel/base';
+import { BufferReader, BufferWriter, type ErrorCode, PetrelError, encodeWithScratch } from '@petrel/base';
 import {
   readBool,
   readBytes,
@@ -169,9 +169,7 @@ export function writeMutation(writer: BufferWriter, mutation: Mutation): void {
 
 /** The bytes of a mutation. */
 export function encodeMutation(mutation: Mutation): Buffer {
-  const writer = new BufferWriter(64);
-  writeMutation(writer, mutation);
-  return writer.toBuffer();
+  return encodeWithScratch(writeMutation, mutation);
 }
 
 /** The mutation in `data`; byte fields are views into it. */
