@@ -127,34 +127,35 @@ const clientMessages: Record<string, { message: Message } | { mutation: Mutation
   setRequest: { message: { kind: 'request', name: 'set', requestId: 123_456, body: { header, request: { hashKey, sortKey, value, ttlSeconds: 0 } } } as Message },
   mutation: { mutation: setMutation },
 };
-/** The two ways of encoding one client message or mutation. */
-function clientCodecs(item: { message: Message } | { mutation: Mutation }): Record<'scratch' | 'grown', Codec> {
-  if ('message' in item) {
-    const decode = (bytes: Uint8Array): unknown => decodeMessage(bytes);
-    return {
-      scratch: { encode: () => encodeMessage(item.message), decode },
-      grown: {
-        encode: () => {
-          const writer = new BufferWriter(256);
-          writeMessage(writer, item.message);
-          return writer.take();
-        },
-        decode,
-      },
-    };
-  }
-  const decode = (bytes: Uint8Array): unknown => decodeMutation(bytes);
+/**
+ * The two ways of encoding one value: through the reused scratch writer, or as the encoders did
+ * before it, into a fresh writer of `initialBytes` that grows, ending with `finish`.
+ */
+function twoWays<T>(
+  value: T,
+  write: (writer: BufferWriter, value: T) => void,
+  scratch: (value: T) => Buffer,
+  fresh: { initialBytes: number; finish: (writer: BufferWriter) => Buffer },
+  decode: (bytes: Uint8Array) => unknown,
+): Record<'scratch' | 'grown', Codec> {
   return {
-    scratch: { encode: () => encodeMutation(item.mutation), decode },
+    scratch: { encode: () => scratch(value), decode },
     grown: {
       encode: () => {
-        const writer = new BufferWriter(64);
-        writeMutation(writer, item.mutation);
-        return writer.toBuffer();
+        const writer = new BufferWriter(fresh.initialBytes);
+        write(writer, value);
+        return fresh.finish(writer);
       },
       decode,
     },
   };
+}
+/** The two ways of encoding one client message or mutation. */
+function clientCodecs(item: { message: Message } | { mutation: Mutation }): Record<'scratch' | 'grown', Codec> {
+  // The message encoder started at 256 bytes and gave the writer's buffer away; the mutation
+  // encoder started at 64 and copied the bytes out.
+  if ('message' in item) return twoWays(item.message, writeMessage, encodeMessage, { initialBytes: 256, finish: (writer) => writer.take() }, (bytes) => decodeMessage(bytes));
+  return twoWays(item.mutation, writeMutation, encodeMutation, { initialBytes: 64, finish: (writer) => writer.toBuffer() }, (bytes) => decodeMutation(bytes));
 }
 const clientSamples: Record<string, Record<'scratch' | 'grown', number[]>> = {};
 for (const [name, item] of Object.entries(clientMessages)) {
